@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Out-of-tree build of the pvmm modules, and the project's test entry points.
+#   make                 build the modules against KDIR
+#   make lint            W=1, sparse (C=2) and checkpatch --strict; fails on any finding
+#   make kunit           KUnit suites under UML, in a grafted Debian source tree
+#   make selftests       static selftest and tool binaries
+#   make vm-test         boot the test VM and run the kselftests there
+#   make test            kunit + vm-test (the README's test command)
+#   make demo            boot the test VM and show each service working
+#   make bench           benchmarks in the test VM, as ratios
+
+# DKMS and kbuild pass KERNELRELEASE; otherwise use the running kernel's
+# build tree, then the newest installed Debian headers.
+ifneq ($(KERNELRELEASE),)
+KDIR ?= /lib/modules/$(KERNELRELEASE)/build
+endif
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+		    $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
+
+.PHONY: all modules clean lint kunit selftests vm-test test demo bench
+
+all: modules
+
+modules:
+	@test -n "$(KDIR)" || { echo "no kernel build tree: install linux-headers-amd64 or set KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C selftests/pvmm clean
+	$(MAKE) -C tools clean
+
+lint:
+	KDIR=$(KDIR) scripts/lint.sh
+
+kunit:
+	scripts/kunit.sh
+
+selftests:
+	$(MAKE) -C selftests/pvmm
+	$(MAKE) -C tools
+
+vm-test:
+	KDIR=$(KDIR) scripts/vm-run.sh test
+
+test:
+	scripts/run-tests.sh
+
+demo:
+	KDIR=$(KDIR) scripts/vm-run.sh demo
+
+bench:
+	KDIR=$(KDIR) scripts/vm-run.sh bench

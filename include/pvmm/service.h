@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * In-kernel API of the pvmm hub for service modules (pvsched, balloon,
+ * pvclock, the PV MMU): VM and vCPU objects, guest memory access and the
+ * registration of guest call numbers and scheduling hooks.
+ */
+#ifndef _PVMM_SERVICE_H
+#define _PVMM_SERVICE_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pvmm.h>
+#include <linux/rwlock.h>
+#include <linux/srcu.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+struct dentry;
+struct module;
+struct page;
+struct task_struct;
+struct pvmm_binding;
+struct pvmm_memslots;
+struct pvmm_service;
+
+/**
+ * struct pvmm_vm - one VM: one open file of /dev/pvmm
+ * @kref: held by the VM file and by each vCPU
+ * @lock: serializes memslot changes, vCPU creation and service enabling
+ * @mm: the VMM's address space; guest memory is reached through it
+ * @srcu: protects @slots for readers that may sleep
+ * @slots: current memslots, replaced as a whole on each change
+ * @vcpus: vCPUs by id
+ * @nr_vcpus: live vCPUs
+ * @vcpus_created: once set, the set of enabled services is fixed
+ * @svc_mask: enabled services, as the guest sees them (bit n: service n)
+ * @svc: enabled services by id
+ * @svc_priv: per-VM data of each enabled service
+ * @hooks: enabled services in enabling order, walked on every context switch
+ * @nr_hooks: entries in @hooks
+ * @gpages_lock: protects @gpages and the pinning of each entry
+ * @gpages: active guest pages (struct pvmm_gpage)
+ * @pinned_pages: guest pages this VM holds pinned
+ * @calls: forwarded guest calls
+ * @calls_unsupported: calls answered -EOPNOTSUPP (no such service or function)
+ * @memslot_updates: successful PVMM_SET_MEMSLOT calls
+ * @debugfs: this VM's debugfs directory
+ * @id: number of this VM in debugfs
+ * @pid: thread group that created the VM
+ */
+struct pvmm_vm {
+	struct kref kref;
+	struct mutex lock;		/* see above */
+	struct mm_struct *mm;
+	struct srcu_struct srcu;
+	struct pvmm_memslots __rcu *slots;
+	struct xarray vcpus;
+	unsigned int nr_vcpus;
+	bool vcpus_created;
+	u64 svc_mask;
+	const struct pvmm_service *svc[PVMM_SVC_MAX];
+	void *svc_priv[PVMM_SVC_MAX];
+	const struct pvmm_service *hooks[PVMM_SVC_MAX];
+	unsigned int nr_hooks;
+	struct mutex gpages_lock;	/* see above */
+	struct list_head gpages;
+	atomic_long_t pinned_pages;
+	atomic64_t calls;
+	atomic64_t calls_unsupported;
+	atomic64_t memslot_updates;
+	struct dentry *debugfs;
+	int id;
+	pid_t pid;
+};
+
+/**
+ * struct pvmm_vcpu - one vCPU: one vCPU file
+ * @vm: owning VM, referenced
+ * @id: vCPU id chosen by the VMM
+ * @lock: serializes binding
+ * @binding: link to the bound thread's preempt notifier, or NULL
+ * @task: the bound thread, compared against current only
+ * @svc_priv: per-vCPU data of each enabled service
+ * @calls: forwarded calls; written by the bound thread only
+ * @sched_in: times the bound thread was scheduled in
+ * @sched_out: times the bound thread was scheduled out
+ * @free_work: frees the vCPU once no notifier can still see it
+ */
+struct pvmm_vcpu {
+	struct pvmm_vm *vm;
+	u32 id;
+	struct mutex lock;		/* see above */
+	struct pvmm_binding *binding;
+	struct task_struct *task;
+	void *svc_priv[PVMM_SVC_MAX];
+	u64 calls;
+	u64 sched_in;
+	u64 sched_out;
+	struct rcu_work free_work;
+};
+
+/**
+ * struct pvmm_service - a service module's entry points
+ * @name: short name, shown in debugfs
+ * @owner: THIS_MODULE; each VM using the service holds a reference
+ * @id: PVMM_SVC_*; the guest's call numbers are (@id << 8) | function
+ * @vm_init: the VMM enabled the service on @vm (process context, vm->lock)
+ * @vm_destroy: the VM is going away (process context, maybe a worker)
+ * @vcpu_init: a vCPU is created (process context, vm->lock)
+ * @vcpu_bound: a thread bound @vcpu; runs in that thread
+ * @vcpu_destroy: the vCPU is going away, no hook runs for it any more
+ * @sched_in: the bound thread is scheduled in (preemption off)
+ * @sched_out: the bound thread is scheduled out (rq lock held, IRQs off)
+ * @call: a guest call in the bound thread; set *@ret to the guest's result
+ *        and return 0, or return a negative errno for the VMM (-EINTR...)
+ */
+struct pvmm_service {
+	const char *name;
+	struct module *owner;
+	unsigned int id;
+	int (*vm_init)(struct pvmm_vm *vm);
+	void (*vm_destroy)(struct pvmm_vm *vm);
+	int (*vcpu_init)(struct pvmm_vcpu *vcpu);
+	void (*vcpu_bound)(struct pvmm_vcpu *vcpu);
+	void (*vcpu_destroy)(struct pvmm_vcpu *vcpu);
+	void (*sched_in)(struct pvmm_vcpu *vcpu, int cpu);
+	void (*sched_out)(struct pvmm_vcpu *vcpu, struct task_struct *next);
+	int (*call)(struct pvmm_vcpu *vcpu, unsigned int fn, const u64 *args,
+		    s64 *ret);
+};
+
+int pvmm_service_register(const struct pvmm_service *svc);
+void pvmm_service_unregister(const struct pvmm_service *svc);
+
+/*
+ * Guest memory by guest-physical address, from the VMM's own threads
+ * (a forwarded call or an ioctl). The range must lie in one memslot.
+ * Return: 0, -EINVAL (empty range) or -EFAULT.
+ */
+int pvmm_read_guest(struct pvmm_vm *vm, u64 gpa, void *data, size_t len);
+int pvmm_write_guest(struct pvmm_vm *vm, u64 gpa, const void *data,
+		     size_t len);
+
+/**
+ * struct pvmm_gpage - a pinned, kernel-mapped guest record
+ * @lock: taken for read around atomic-context access
+ * @vm: owning VM
+ * @node: in vm->gpages while active
+ * @gpa: guest-physical address of the record
+ * @len: length of the record; it never crosses a page
+ * @active: the service wants the record (set between activate/deactivate)
+ * @page: the pinned page, or NULL once a memslot change invalidated it
+ * @kva: kernel address of the record inside @page
+ *
+ * A record is pinned on activation; a memslot change under it, or the
+ * VM's teardown, drops the pin. Atomic writers go through
+ * pvmm_gpage_begin(), which fails while the record is invalid; process
+ * context can then pvmm_gpage_refresh() it. pvmm_gpage_end() closes every
+ * pvmm_gpage_begin(), also one that returned NULL.
+ */
+struct pvmm_gpage {
+	rwlock_t lock;
+	struct pvmm_vm *vm;
+	struct list_head node;
+	u64 gpa;
+	u32 len;
+	bool active;
+	struct page *page;
+	void *kva;
+};
+
+void pvmm_gpage_init(struct pvmm_gpage *gp, struct pvmm_vm *vm);
+int pvmm_gpage_activate(struct pvmm_gpage *gp, u64 gpa, u32 len);
+int pvmm_gpage_refresh(struct pvmm_gpage *gp);
+void pvmm_gpage_deactivate(struct pvmm_gpage *gp);
+void *pvmm_gpage_begin(struct pvmm_gpage *gp, unsigned long *flags)
+	__acquires(&gp->lock);
+void pvmm_gpage_end(struct pvmm_gpage *gp, unsigned long flags)
+	__releases(&gp->lock);
+
+#endif /* _PVMM_SERVICE_H */

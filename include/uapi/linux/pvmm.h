@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * pvmm: paravirtual memory and scheduling services for KVM hosts.
+ *
+ * The VMM opens /dev/pvmm; one open file is one VM. See
+ * Documentation/pvmm/abi.rst for the full reference.
+ */
+#ifndef _UAPI_LINUX_PVMM_H
+#define _UAPI_LINUX_PVMM_H
+
+#include <linux/const.h>
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define PVMM_ABI_VERSION	1
+
+/* Limits reported by PVMM_GET_VERSION; fixed for this ABI version. */
+#define PVMM_MAX_MEMSLOTS	64
+#define PVMM_GPA_BITS		52
+#define PVMM_CALL_NARGS		6
+
+/*
+ * Services. A guest call number is (service << 8) | function; a VM reaches
+ * a service only after the VMM enabled it with PVMM_ENABLE_SERVICE.
+ */
+#define PVMM_SVC_HUB		0
+#define PVMM_SVC_MMU		1
+#define PVMM_SVC_SCHED		2
+#define PVMM_SVC_BALLOON	3
+#define PVMM_SVC_CLOCK		4
+#define PVMM_SVC_TEST		63	/* pvmm_test.ko, for selftests only */
+#define PVMM_SVC_MAX		64
+
+#define PVMM_CALL_NR(svc, fn)	(((svc) << 8) | (fn))
+
+/* Calls the hub answers itself; always available. */
+#define PVMM_CALL_NOP		PVMM_CALL_NR(PVMM_SVC_HUB, 0)
+#define PVMM_CALL_ABI_VERSION	PVMM_CALL_NR(PVMM_SVC_HUB, 1)
+#define PVMM_CALL_FEATURES	PVMM_CALL_NR(PVMM_SVC_HUB, 2)
+
+/* PVMM_GET_VERSION */
+struct pvmm_version {
+	__u32 abi_version;
+	__u32 max_memslots;
+	__u32 max_vcpus;
+	__u32 gpa_bits;
+	__u64 services;		/* bit n: service n is loaded on this host */
+	__u64 reserved[4];
+};
+
+/* PVMM_SET_MEMSLOT: size 0 deletes the slot, an existing slot is replaced. */
+#define PVMM_MEMSLOT_MEMFD	_BITUL(0)	/* memfd and memfd_offset valid */
+#define PVMM_MEMSLOT_FLAGS	PVMM_MEMSLOT_MEMFD
+
+struct pvmm_memslot {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 size;
+	__u64 userspace_addr;
+	__u64 memfd_offset;
+	__s32 memfd;
+	__u32 reserved;
+};
+
+/*
+ * PVMM_VCPU_CALL: a guest call forwarded by the vCPU's bound thread.
+ * The ioctl fails only for VMM-level errors; the guest's result, a value
+ * or a negative errno, comes back in @ret.
+ */
+struct pvmm_call {
+	__u32 nr;
+	__u32 flags;		/* must be 0 */
+	__u64 args[PVMM_CALL_NARGS];
+	__s64 ret;
+	__u64 reserved[3];	/* must be 0 */
+};
+
+#define PVMM_IOCTL_MAGIC	0xDF
+
+/* On the VM file (/dev/pvmm) */
+#define PVMM_GET_VERSION	_IOR(PVMM_IOCTL_MAGIC, 0x00, struct pvmm_version)
+#define PVMM_SET_MEMSLOT	_IOW(PVMM_IOCTL_MAGIC, 0x01, struct pvmm_memslot)
+#define PVMM_CREATE_VCPU	_IO(PVMM_IOCTL_MAGIC, 0x02)	/* arg: id */
+#define PVMM_ENABLE_SERVICE	_IO(PVMM_IOCTL_MAGIC, 0x03)	/* arg: id */
+
+/* On a vCPU file */
+#define PVMM_VCPU_BIND		_IO(PVMM_IOCTL_MAGIC, 0x10)
+#define PVMM_VCPU_CALL		_IOWR(PVMM_IOCTL_MAGIC, 0x11, struct pvmm_call)
+
+#endif /* _UAPI_LINUX_PVMM_H */

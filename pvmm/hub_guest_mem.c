@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest memory for services: copies by guest-physical address through the
+ * VMM's mapping, and pinned records that atomic context can write.
+ */
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/uaccess.h>
+
+#include "hub.h"
+
+atomic_long_t pvmm_pinned_pages = ATOMIC_LONG_INIT(0);
+
+static int pvmm_gpa_to_uaddr(struct pvmm_vm *vm, u64 gpa, u64 len,
+			     void __user **uptr)
+{
+	u64 uaddr;
+	int idx, r;
+
+	/* The VMM's mapping is only reachable from its own threads. */
+	if (current->mm != vm->mm)
+		return -EFAULT;
+	idx = srcu_read_lock(&vm->srcu);
+	r = pvmm_memslots_translate(srcu_dereference(vm->slots, &vm->srcu),
+				    gpa, len, &uaddr);
+	srcu_read_unlock(&vm->srcu, idx);
+	if (!r)
+		*uptr = u64_to_user_ptr(uaddr);
+	return r;
+}
+
+int pvmm_read_guest(struct pvmm_vm *vm, u64 gpa, void *data, size_t len)
+{
+	void __user *p;
+	int r = pvmm_gpa_to_uaddr(vm, gpa, len, &p);
+
+	if (r)
+		return r;
+	return copy_from_user(data, p, len) ? -EFAULT : 0;
+}
+EXPORT_SYMBOL_GPL(pvmm_read_guest);
+
+int pvmm_write_guest(struct pvmm_vm *vm, u64 gpa, const void *data,
+		     size_t len)
+{
+	void __user *p;
+	int r = pvmm_gpa_to_uaddr(vm, gpa, len, &p);
+
+	if (r)
+		return r;
+	return copy_to_user(p, data, len) ? -EFAULT : 0;
+}
+EXPORT_SYMBOL_GPL(pvmm_write_guest);
+
+void pvmm_gpage_init(struct pvmm_gpage *gp, struct pvmm_vm *vm)
+{
+	rwlock_init(&gp->lock);
+	gp->vm = vm;
+	INIT_LIST_HEAD(&gp->node);
+	gp->active = false;
+	gp->page = NULL;
+	gp->kva = NULL;
+}
+EXPORT_SYMBOL_GPL(pvmm_gpage_init);
+
+/* Drop the pin; atomic users see NULL from now on. gpages_lock held. */
+static void pvmm_gpage_unpin(struct pvmm_gpage *gp)
+{
+	struct page *page;
+	unsigned long flags;
+
+	write_lock_irqsave(&gp->lock, flags);
+	page = gp->page;
+	gp->page = NULL;
+	gp->kva = NULL;
+	write_unlock_irqrestore(&gp->lock, flags);
+	if (!page)
+		return;
+	unpin_user_pages_dirty_lock(&page, 1, true);
+	atomic_long_dec(&gp->vm->pinned_pages);
+	atomic_long_dec(&pvmm_pinned_pages);
+}
+
+/* Pin the page behind gp->gpa in the VMM's mm. gpages_lock held. */
+static int pvmm_gpage_pin(struct pvmm_gpage *gp)
+{
+	struct pvmm_vm *vm = gp->vm;
+	unsigned long flags;
+	void __user *p;
+	struct page *page;
+	int r;
+
+	r = pvmm_gpa_to_uaddr(vm, gp->gpa, gp->len, &p);
+	if (r)
+		return r;
+	r = pin_user_pages_fast((unsigned long)p & PAGE_MASK, 1,
+				FOLL_WRITE | FOLL_LONGTERM, &page);
+	if (r != 1)
+		return r < 0 ? r : -EFAULT;
+	atomic_long_inc(&vm->pinned_pages);
+	atomic_long_inc(&pvmm_pinned_pages);
+	write_lock_irqsave(&gp->lock, flags);
+	gp->page = page;
+	gp->kva = page_address(page) + offset_in_page(gp->gpa);
+	write_unlock_irqrestore(&gp->lock, flags);
+	return 0;
+}
+
+/**
+ * pvmm_gpage_activate() - pin a guest record for atomic-context access
+ * @gp: initialized with pvmm_gpage_init()
+ * @gpa: guest-physical address of the record, naturally aligned to @len
+ *       where @len is a power of two
+ * @len: record length, 1 to PAGE_SIZE; the record must not cross a page
+ *
+ * Call from a thread of the VMM (a forwarded guest call). An active
+ * record is moved to @gpa.
+ *
+ * Return: 0, -EINVAL for a bad length, alignment or page crossing, or
+ * -EFAULT when @gpa is outside the memslots or cannot be pinned.
+ */
+int pvmm_gpage_activate(struct pvmm_gpage *gp, u64 gpa, u32 len)
+{
+	struct pvmm_vm *vm = gp->vm;
+	int r;
+
+	if (!pvmm_range_in_page(gpa, len))
+		return -EINVAL;
+	if (is_power_of_2(len) && !IS_ALIGNED(gpa, len))
+		return -EINVAL;
+
+	mutex_lock(&vm->gpages_lock);
+	pvmm_gpage_unpin(gp);
+	gp->gpa = gpa;
+	gp->len = len;
+	r = pvmm_gpage_pin(gp);
+	if (r) {
+		list_del_init(&gp->node);
+		gp->active = false;
+	} else if (!gp->active) {
+		list_add(&gp->node, &vm->gpages);
+		gp->active = true;
+	}
+	mutex_unlock(&vm->gpages_lock);
+	return r;
+}
+EXPORT_SYMBOL_GPL(pvmm_gpage_activate);
+
+/**
+ * pvmm_gpage_refresh() - pin an active record again after a memslot change
+ * @gp: the record
+ *
+ * Return: 0 (also when still pinned), -ENOENT when not active, or an
+ * error of pvmm_gpage_activate().
+ */
+int pvmm_gpage_refresh(struct pvmm_gpage *gp)
+{
+	int r = 0;
+
+	mutex_lock(&gp->vm->gpages_lock);
+	if (!gp->active)
+		r = -ENOENT;
+	else if (!gp->page)
+		r = pvmm_gpage_pin(gp);
+	mutex_unlock(&gp->vm->gpages_lock);
+	return r;
+}
+EXPORT_SYMBOL_GPL(pvmm_gpage_refresh);
+
+void pvmm_gpage_deactivate(struct pvmm_gpage *gp)
+{
+	mutex_lock(&gp->vm->gpages_lock);
+	pvmm_gpage_unpin(gp);
+	list_del_init(&gp->node);
+	gp->active = false;
+	mutex_unlock(&gp->vm->gpages_lock);
+}
+EXPORT_SYMBOL_GPL(pvmm_gpage_deactivate);
+
+/**
+ * pvmm_gpage_begin() - start atomic-context access to a record
+ * @gp: the record
+ * @flags: saved interrupt state, for pvmm_gpage_end()
+ *
+ * Always close with pvmm_gpage_end(), whatever this returns.
+ *
+ * Return: the record's kernel address, or NULL while it is not pinned.
+ */
+void *pvmm_gpage_begin(struct pvmm_gpage *gp, unsigned long *flags)
+	__acquires(&gp->lock)
+{
+	read_lock_irqsave(&gp->lock, *flags);
+	return gp->kva;
+}
+EXPORT_SYMBOL_GPL(pvmm_gpage_begin);
+
+void pvmm_gpage_end(struct pvmm_gpage *gp, unsigned long flags)
+	__releases(&gp->lock)
+{
+	read_unlock_irqrestore(&gp->lock, flags);
+}
+EXPORT_SYMBOL_GPL(pvmm_gpage_end);
+
+/* A memslot over [gpa, gpa + size) changed: its records lose their pin. */
+void pvmm_gpages_invalidate(struct pvmm_vm *vm, u64 gpa, u64 size)
+{
+	struct pvmm_gpage *gp;
+
+	mutex_lock(&vm->gpages_lock);
+	list_for_each_entry(gp, &vm->gpages, node)
+		if (gp->gpa >= gpa && gp->gpa - gpa < size)
+			pvmm_gpage_unpin(gp);
+	mutex_unlock(&vm->gpages_lock);
+}
+
+/* VM teardown, after every service let go of its records. */
+void pvmm_gpages_release(struct pvmm_vm *vm)
+{
+	struct pvmm_gpage *gp, *tmp;
+
+	mutex_lock(&vm->gpages_lock);
+	WARN_ON_ONCE(!list_empty(&vm->gpages));
+	list_for_each_entry_safe(gp, tmp, &vm->gpages, node) {
+		pvmm_gpage_unpin(gp);
+		list_del_init(&gp->node);
+		gp->active = false;
+	}
+	mutex_unlock(&vm->gpages_lock);
+}

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPUs: a file each, bound once to the VMM thread that runs the vCPU,
+ * whose context switches then reach the services through a preempt
+ * notifier, and through which the guest's calls are forwarded.
+ *
+ * A binding outlives its vCPU when needed: a preempt notifier can only be
+ * removed by its own thread (the scheduler walks the list locklessly), so
+ * a vCPU closed from elsewhere detaches the binding at once, turning its
+ * hooks into no-ops, and the bound thread unhooks it later through a
+ * task_work, or it dies with the thread.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/preempt.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
+#include <linux/uaccess.h>
+#include <linux/wait_bit.h>
+
+#include "hub.h"
+
+struct pvmm_binding {
+	struct preempt_notifier pn;
+	struct pvmm_vcpu __rcu *vcpu;
+	struct task_struct *task;
+	struct callback_head twork;
+	struct delayed_work reap;
+};
+
+static atomic_t pvmm_nr_bindings = ATOMIC_INIT(0);
+
+static void pvmm_pn_sched_in(struct preempt_notifier *pn, int cpu)
+{
+	struct pvmm_binding *b = container_of(pn, struct pvmm_binding, pn);
+	struct pvmm_vcpu *vcpu = rcu_dereference_sched(b->vcpu);
+	unsigned int i;
+
+	if (!vcpu)
+		return;
+	WRITE_ONCE(vcpu->sched_in, vcpu->sched_in + 1);
+	for (i = 0; i < vcpu->vm->nr_hooks; i++)
+		if (vcpu->vm->hooks[i]->sched_in)
+			vcpu->vm->hooks[i]->sched_in(vcpu, cpu);
+}
+
+static void pvmm_pn_sched_out(struct preempt_notifier *pn,
+			      struct task_struct *next)
+{
+	struct pvmm_binding *b = container_of(pn, struct pvmm_binding, pn);
+	struct pvmm_vcpu *vcpu = rcu_dereference_sched(b->vcpu);
+	unsigned int i;
+
+	if (!vcpu)
+		return;
+	WRITE_ONCE(vcpu->sched_out, vcpu->sched_out + 1);
+	for (i = 0; i < vcpu->vm->nr_hooks; i++)
+		if (vcpu->vm->hooks[i]->sched_out)
+			vcpu->vm->hooks[i]->sched_out(vcpu, next);
+}
+
+static struct preempt_ops pvmm_pn_ops = {
+	.sched_in = pvmm_pn_sched_in,
+	.sched_out = pvmm_pn_sched_out,
+};
+
+static void pvmm_binding_free(struct pvmm_binding *b)
+{
+	put_task_struct(b->task);
+	preempt_notifier_dec();
+	kfree(b);
+	if (atomic_dec_and_test(&pvmm_nr_bindings))
+		wake_up_var(&pvmm_nr_bindings);
+}
+
+/* In the bound thread: nothing else walks its notifier list meanwhile. */
+static void pvmm_binding_unhook_self(struct pvmm_binding *b)
+{
+	preempt_disable();
+	preempt_notifier_unregister(&b->pn);
+	preempt_enable();
+	pvmm_binding_free(b);
+}
+
+static void pvmm_binding_twork(struct callback_head *cb)
+{
+	pvmm_binding_unhook_self(container_of(cb, struct pvmm_binding, twork));
+}
+
+/* The thread is past its last context switch: its list is dead too. */
+static bool pvmm_task_gone(struct task_struct *t)
+{
+	if (READ_ONCE(t->__state) != TASK_DEAD)
+		return false;
+#ifdef CONFIG_SMP
+	/* Pairs with the release in finish_task() after the switch away. */
+	return !smp_load_acquire(&t->on_cpu);
+#else
+	return true;
+#endif
+}
+
+static void pvmm_binding_reap(struct work_struct *work)
+{
+	struct pvmm_binding *b = container_of(to_delayed_work(work),
+					      struct pvmm_binding, reap);
+
+	if (!pvmm_task_gone(b->task)) {
+		queue_delayed_work(pvmm_wq, &b->reap, 1);
+		return;
+	}
+	pvmm_binding_free(b);
+}
+
+/* After this, the binding's hooks no longer reach the vCPU. */
+static void pvmm_binding_detach(struct pvmm_binding *b)
+{
+	RCU_INIT_POINTER(b->vcpu, NULL);
+	if (b->task == current) {
+		pvmm_binding_unhook_self(b);
+		return;
+	}
+	init_task_work(&b->twork, pvmm_binding_twork);
+	if (!task_work_add(b->task, &b->twork, TWA_SIGNAL))
+		return;
+	/* -ESRCH: the thread ran its last task_works and is about to die. */
+	INIT_DELAYED_WORK(&b->reap, pvmm_binding_reap);
+	queue_delayed_work(pvmm_wq, &b->reap, 0);
+}
+
+void pvmm_bindings_drain(void)
+{
+	wait_var_event(&pvmm_nr_bindings, !atomic_read(&pvmm_nr_bindings));
+}
+
+static long pvmm_vcpu_bind(struct pvmm_vcpu *vcpu)
+{
+	struct pvmm_binding *b, *old;
+	unsigned int i;
+
+	mutex_lock(&vcpu->lock);
+	old = vcpu->binding;
+	if (old) {
+		long r = -EALREADY;
+
+		if (old->task != current)
+			r = (old->task->flags & PF_EXITING) ? 0 : -EBUSY;
+		if (r) {
+			mutex_unlock(&vcpu->lock);
+			return r;
+		}
+		/* The bound thread is exiting: this one takes over. */
+		vcpu->binding = NULL;
+		WRITE_ONCE(vcpu->task, NULL);
+		pvmm_binding_detach(old);
+	}
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+	if (!b) {
+		mutex_unlock(&vcpu->lock);
+		return -ENOMEM;
+	}
+	atomic_inc(&pvmm_nr_bindings);
+	b->task = get_task_struct(current);
+	RCU_INIT_POINTER(b->vcpu, vcpu);
+	preempt_notifier_inc();
+	preempt_notifier_init(&b->pn, &pvmm_pn_ops);
+	vcpu->binding = b;
+	WRITE_ONCE(vcpu->task, current);
+	for (i = 0; i < vcpu->vm->nr_hooks; i++)
+		if (vcpu->vm->hooks[i]->vcpu_bound)
+			vcpu->vm->hooks[i]->vcpu_bound(vcpu);
+	preempt_disable();
+	preempt_notifier_register(&b->pn);
+	preempt_enable();
+	mutex_unlock(&vcpu->lock);
+	return 0;
+}
+
+static int pvmm_hub_call(struct pvmm_vm *vm, u32 fn, s64 *ret)
+{
+	switch (fn) {
+	case PVMM_CALL_NOP & 0xff:
+		*ret = 0;
+		break;
+	case PVMM_CALL_ABI_VERSION & 0xff:
+		*ret = PVMM_ABI_VERSION;
+		break;
+	case PVMM_CALL_FEATURES & 0xff:
+		*ret = vm->svc_mask | BIT_ULL(PVMM_SVC_HUB);
+		break;
+	default:
+		*ret = -EOPNOTSUPP;
+		break;
+	}
+	return 0;
+}
+
+static long pvmm_vcpu_call(struct pvmm_vcpu *vcpu, struct pvmm_call __user *uc)
+{
+	struct pvmm_vm *vm = vcpu->vm;
+	const struct pvmm_service *svc;
+	struct task_struct *task = READ_ONCE(vcpu->task);
+	struct pvmm_call c;
+	u32 sid, fn;
+	s64 ret;
+	int r = 0;
+
+	if (!task)
+		return -ENOTCONN;
+	if (task != current)
+		return -EPERM;
+	if (copy_from_user(&c, uc, sizeof(c)))
+		return -EFAULT;
+	if (pvmm_call_check(&c))
+		return -EINVAL;
+
+	WRITE_ONCE(vcpu->calls, vcpu->calls + 1);
+	atomic64_inc(&vm->calls);
+	if (pvmm_call_decode(c.nr, &sid, &fn)) {
+		ret = -EOPNOTSUPP;
+	} else if (sid == PVMM_SVC_HUB) {
+		r = pvmm_hub_call(vm, fn, &ret);
+	} else {
+		/* Fixed once the first vCPU exists: no lock needed. */
+		svc = vm->svc[sid];
+		if (svc)
+			r = svc->call(vcpu, fn, c.args, &ret);
+		else
+			ret = -EOPNOTSUPP;
+	}
+	if (r)
+		return r;
+	if (ret == -EOPNOTSUPP)
+		atomic64_inc(&vm->calls_unsupported);
+	return put_user(ret, &uc->ret);
+}
+
+static long pvmm_vcpu_ioctl(struct file *filp, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct pvmm_vcpu *vcpu = filp->private_data;
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+
+	switch (cmd) {
+	case PVMM_VCPU_CALL:
+		return pvmm_vcpu_call(vcpu, (struct pvmm_call __user *)arg);
+	case PVMM_VCPU_BIND:
+		return pvmm_vcpu_bind(vcpu);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* Runs a grace period after release: no notifier still sees the vCPU. */
+static void pvmm_vcpu_free(struct work_struct *work)
+{
+	struct pvmm_vcpu *vcpu = container_of(to_rcu_work(work),
+					      struct pvmm_vcpu, free_work);
+	struct pvmm_vm *vm = vcpu->vm;
+	int i;
+
+	for (i = vm->nr_hooks - 1; i >= 0; i--)
+		if (vm->hooks[i]->vcpu_destroy)
+			vm->hooks[i]->vcpu_destroy(vcpu);
+	kfree(vcpu);
+	pvmm_vm_put(vm);
+}
+
+static int pvmm_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct pvmm_vcpu *vcpu = filp->private_data;
+	struct pvmm_vm *vm = vcpu->vm;
+
+	mutex_lock(&vcpu->lock);
+	if (vcpu->binding)
+		pvmm_binding_detach(vcpu->binding);
+	vcpu->binding = NULL;
+	WRITE_ONCE(vcpu->task, NULL);
+	mutex_unlock(&vcpu->lock);
+
+	mutex_lock(&vm->lock);
+	xa_erase(&vm->vcpus, vcpu->id);
+	vm->nr_vcpus--;
+	mutex_unlock(&vm->lock);
+
+	INIT_RCU_WORK(&vcpu->free_work, pvmm_vcpu_free);
+	queue_rcu_work(pvmm_wq, &vcpu->free_work);
+	return 0;
+}
+
+static const struct file_operations pvmm_vcpu_fops = {
+	.owner = THIS_MODULE,
+	.release = pvmm_vcpu_release,
+	.unlocked_ioctl = pvmm_vcpu_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+int pvmm_vcpu_create(struct pvmm_vm *vm, unsigned long id)
+{
+	struct pvmm_vcpu *vcpu;
+	int r, i;
+
+	if (id >= pvmm_max_vcpus)
+		return -EINVAL;
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	mutex_init(&vcpu->lock);
+
+	mutex_lock(&vm->lock);
+	r = xa_insert(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);
+	if (r) {
+		r = r == -EBUSY ? -EEXIST : r;
+		goto err_unlock;
+	}
+	for (i = 0; i < vm->nr_hooks; i++) {
+		if (!vm->hooks[i]->vcpu_init)
+			continue;
+		r = vm->hooks[i]->vcpu_init(vcpu);
+		if (r)
+			goto err_hooks;
+	}
+	vm->vcpus_created = true;
+	vm->nr_vcpus++;
+	kref_get(&vm->kref);
+	r = anon_inode_getfd("pvmm-vcpu", &pvmm_vcpu_fops, vcpu,
+			     O_RDWR | O_CLOEXEC);
+	if (r < 0) {
+		vm->nr_vcpus--;
+		pvmm_vm_put(vm);	/* never the last: the VM file holds one */
+		goto err_hooks;
+	}
+	mutex_unlock(&vm->lock);
+	return r;
+
+err_hooks:
+	while (--i >= 0)
+		if (vm->hooks[i]->vcpu_destroy)
+			vm->hooks[i]->vcpu_destroy(vcpu);
+	xa_erase(&vm->vcpus, id);
+err_unlock:
+	mutex_unlock(&vm->lock);
+	kfree(vcpu);
+	return r;
+}

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvmm_test: a service for the selftests only. It puts the hub's service
+ * API under test from user space: argument passing, guest memory copies,
+ * pinned records written from the scheduler hooks, and pins held across
+ * a call that sleeps (to kill the VMM mid-call).
+ */
+#include <linux/delay.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include <pvmm/service.h>
+
+#include "pvmm_test.h"
+
+#define PVMM_TEST_MAX_PINS	65536
+
+struct pvmm_test_vm {
+	struct mutex lock;	/* pins */
+	struct pvmm_gpage *pins;
+	u32 nr_pins;
+};
+
+/* The record at gpa counts sched-ins, the next u64 sched-outs. */
+struct pvmm_test_vcpu {
+	struct pvmm_gpage counters;
+};
+
+static void pvmm_test_bump(struct pvmm_vcpu *vcpu, unsigned int idx)
+{
+	struct pvmm_test_vcpu *tv = vcpu->svc_priv[PVMM_SVC_TEST];
+	unsigned long flags;
+	u64 *c = pvmm_gpage_begin(&tv->counters, &flags);
+
+	if (c)
+		WRITE_ONCE(c[idx], c[idx] + 1);
+	pvmm_gpage_end(&tv->counters, flags);
+}
+
+static void pvmm_test_sched_in(struct pvmm_vcpu *vcpu, int cpu)
+{
+	pvmm_test_bump(vcpu, 0);
+}
+
+static void pvmm_test_sched_out(struct pvmm_vcpu *vcpu,
+				struct task_struct *next)
+{
+	pvmm_test_bump(vcpu, 1);
+}
+
+static void pvmm_test_unpin_all(struct pvmm_test_vm *tvm)
+{
+	u32 i;
+
+	mutex_lock(&tvm->lock);
+	for (i = 0; i < tvm->nr_pins; i++)
+		pvmm_gpage_deactivate(&tvm->pins[i]);
+	kvfree(tvm->pins);
+	tvm->pins = NULL;
+	tvm->nr_pins = 0;
+	mutex_unlock(&tvm->lock);
+}
+
+static s64 pvmm_test_pin(struct pvmm_vm *vm, u64 gpa, u64 npages)
+{
+	struct pvmm_test_vm *tvm = vm->svc_priv[PVMM_SVC_TEST];
+	struct pvmm_gpage *pins;
+	s64 r = 0;
+	u32 i;
+
+	if (!npages || npages > PVMM_TEST_MAX_PINS || !PAGE_ALIGNED(gpa))
+		return -EINVAL;
+	pins = kvcalloc(npages, sizeof(*pins), GFP_KERNEL_ACCOUNT);
+	if (!pins)
+		return -ENOMEM;
+	mutex_lock(&tvm->lock);
+	if (tvm->pins) {
+		mutex_unlock(&tvm->lock);
+		kvfree(pins);
+		return -EBUSY;
+	}
+	for (i = 0; i < npages && !r; i++) {
+		pvmm_gpage_init(&pins[i], vm);
+		r = pvmm_gpage_activate(&pins[i], gpa + ((u64)i << PAGE_SHIFT),
+					PAGE_SIZE);
+	}
+	tvm->pins = pins;
+	tvm->nr_pins = r ? i - 1 : i;
+	mutex_unlock(&tvm->lock);
+	if (r) {
+		pvmm_test_unpin_all(tvm);
+		return r;
+	}
+	return npages;
+}
+
+static s64 pvmm_test_read(struct pvmm_vm *vm, u64 gpa, u64 len)
+{
+	u64 v = 0;
+	int r;
+
+	if (len > sizeof(v))
+		return -EINVAL;
+	r = pvmm_read_guest(vm, gpa, &v, len);
+	return r ? r : (s64)v;
+}
+
+static s64 pvmm_test_write(struct pvmm_vm *vm, u64 gpa, u64 v, u64 len)
+{
+	if (len > sizeof(v))
+		return -EINVAL;
+	return pvmm_write_guest(vm, gpa, &v, len);
+}
+
+static int pvmm_test_call(struct pvmm_vcpu *vcpu, unsigned int fn,
+			  const u64 *a, s64 *ret)
+{
+	struct pvmm_test_vcpu *tv = vcpu->svc_priv[PVMM_SVC_TEST];
+	struct pvmm_vm *vm = vcpu->vm;
+	u64 sum = 0;
+	int i;
+
+	switch (fn) {
+	case PVMM_TEST_ECHO:
+		for (i = 0; i < PVMM_CALL_NARGS; i++)
+			sum += a[i] * (i + 1);
+		*ret = sum;
+		break;
+	case PVMM_TEST_COUNTERS_MAP:
+		*ret = pvmm_gpage_activate(&tv->counters, a[0], 16);
+		break;
+	case PVMM_TEST_COUNTERS_REFRESH:
+		*ret = pvmm_gpage_refresh(&tv->counters);
+		break;
+	case PVMM_TEST_COUNTERS_UNMAP:
+		pvmm_gpage_deactivate(&tv->counters);
+		*ret = 0;
+		break;
+	case PVMM_TEST_READ:
+		*ret = pvmm_test_read(vm, a[0], a[1]);
+		break;
+	case PVMM_TEST_WRITE:
+		*ret = pvmm_test_write(vm, a[0], a[1], a[2]);
+		break;
+	case PVMM_TEST_PIN:
+		*ret = pvmm_test_pin(vm, a[0], a[1]);
+		break;
+	case PVMM_TEST_UNPIN:
+		pvmm_test_unpin_all(vm->svc_priv[PVMM_SVC_TEST]);
+		*ret = 0;
+		break;
+	case PVMM_TEST_SLEEP:
+		if (a[0] > 60000)
+			return -EINVAL;
+		msleep_interruptible(a[0]);
+		if (signal_pending(current))
+			return -EINTR;
+		*ret = 0;
+		break;
+	default:
+		*ret = -EOPNOTSUPP;
+		break;
+	}
+	return 0;
+}
+
+static int pvmm_test_vm_init(struct pvmm_vm *vm)
+{
+	struct pvmm_test_vm *tvm = kzalloc(sizeof(*tvm), GFP_KERNEL_ACCOUNT);
+
+	if (!tvm)
+		return -ENOMEM;
+	mutex_init(&tvm->lock);
+	vm->svc_priv[PVMM_SVC_TEST] = tvm;
+	return 0;
+}
+
+static void pvmm_test_vm_destroy(struct pvmm_vm *vm)
+{
+	struct pvmm_test_vm *tvm = vm->svc_priv[PVMM_SVC_TEST];
+
+	pvmm_test_unpin_all(tvm);
+	kfree(tvm);
+}
+
+static int pvmm_test_vcpu_init(struct pvmm_vcpu *vcpu)
+{
+	struct pvmm_test_vcpu *tv = kzalloc(sizeof(*tv), GFP_KERNEL_ACCOUNT);
+
+	if (!tv)
+		return -ENOMEM;
+	pvmm_gpage_init(&tv->counters, vcpu->vm);
+	vcpu->svc_priv[PVMM_SVC_TEST] = tv;
+	return 0;
+}
+
+static void pvmm_test_vcpu_destroy(struct pvmm_vcpu *vcpu)
+{
+	struct pvmm_test_vcpu *tv = vcpu->svc_priv[PVMM_SVC_TEST];
+
+	pvmm_gpage_deactivate(&tv->counters);
+	kfree(tv);
+}
+
+static const struct pvmm_service pvmm_test_service = {
+	.name = "test",
+	.owner = THIS_MODULE,
+	.id = PVMM_SVC_TEST,
+	.vm_init = pvmm_test_vm_init,
+	.vm_destroy = pvmm_test_vm_destroy,
+	.vcpu_init = pvmm_test_vcpu_init,
+	.vcpu_destroy = pvmm_test_vcpu_destroy,
+	.sched_in = pvmm_test_sched_in,
+	.sched_out = pvmm_test_sched_out,
+	.call = pvmm_test_call,
+};
+
+static int __init pvmm_test_init(void)
+{
+	return pvmm_service_register(&pvmm_test_service);
+}
+
+static void __exit pvmm_test_exit(void)
+{
+	pvmm_service_unregister(&pvmm_test_service);
+}
+
+module_init(pvmm_test_init);
+module_exit(pvmm_test_exit);
+MODULE_DESCRIPTION("pvmm test service, for selftests only");
+MODULE_LICENSE("GPL");

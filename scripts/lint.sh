@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make lint: a W=1 build, a sparse (C=2) build and checkpatch --strict over
+# every C file and header. Prints the findings; fails on any.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+ksrc=$(scripts/kernel-source.sh) || exit 1
+kdir=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 | sort | tail -n1)}
+command -v sparse >/dev/null || {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q sparse >&2
+}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+fail=0
+
+make -C "$kdir" M="$PWD" clean >/dev/null
+make -C "$kdir" M="$PWD" W=1 C=2 modules >"$log" 2>&1 || fail=1
+if grep -E 'warning:|error:' "$log"; then
+	fail=1
+fi
+[ $fail -eq 0 ] || { echo "lint: build with W=1 C=2 failed"; tail -20 "$log"; }
+
+files=$(git ls-files '*.c' '*.h' 2>/dev/null)
+[ -n "$files" ] || files=$(find . -name '*.[ch]' -not -path './.git/*')
+# shellcheck disable=SC2086
+"$ksrc/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
+	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES -f $files >"$log" 2>&1
+if grep -E 'ERROR|WARNING|CHECK' "$log"; then
+	echo "lint: checkpatch --strict has findings"
+	fail=1
+fi
+[ $fail -eq 0 ] && echo "lint: clean (W=1, sparse, checkpatch --strict)"
+exit $fail
