@@ -16,6 +16,7 @@ extern atomic_long_t pvmm_pinned_pages;
 void pvmm_vm_put(struct pvmm_vm *vm);
 
 int pvmm_vcpu_create(struct pvmm_vm *vm, unsigned long id);
+int pvmm_bindings_count(void);
 void pvmm_bindings_drain(void);
 
 const struct pvmm_service *pvmm_service_get(unsigned int id);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * debugfs: <debugfs>/pvmm/{pinned_pages,vms} and one directory per VM,
+ * debugfs: <debugfs>/pvmm/{pinned_pages,vms,bindings} and one directory per VM,
  * vm<N>/{stats,memslots}. Documented in Documentation/pvmm/admin-guide.rst.
  */
 #include <linux/debugfs.h>
@@ -24,6 +24,14 @@ static int pvmm_vms_get(void *data, u64 *val)
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(pvmm_vms_fops, pvmm_vms_get, NULL, "%llu\n");
+
+static int pvmm_bindings_get(void *data, u64 *val)
+{
+	*val = pvmm_bindings_count();
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(pvmm_bindings_fops, pvmm_bindings_get, NULL,
+			 "%llu\n");
 
 static int pvmm_stats_show(struct seq_file *m, void *unused)
 {
@@ -99,6 +107,8 @@ void pvmm_debugfs_init(void)
 				   NULL, &pvmm_pinned_fops);
 	debugfs_create_file_unsafe("vms", 0444, pvmm_debugfs_root, NULL,
 				   &pvmm_vms_fops);
+	debugfs_create_file_unsafe("bindings", 0444, pvmm_debugfs_root, NULL,
+				   &pvmm_bindings_fops);
 }
 
 void pvmm_debugfs_exit(void)

@@ -131,6 +131,11 @@ static void pvmm_binding_detach(struct pvmm_binding *b)
 	queue_delayed_work(pvmm_wq, &b->reap, 0);
 }
 
+int pvmm_bindings_count(void)
+{
+	return atomic_read(&pvmm_nr_bindings);
+}
+
 void pvmm_bindings_drain(void)
 {
 	wait_var_event(&pvmm_nr_bindings, !atomic_read(&pvmm_nr_bindings));

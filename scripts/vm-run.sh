@@ -1,0 +1,129 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm-run.sh test|bench|demo: build the modules and the static test
+# programs, boot the Debian kernel that matches the installed headers under
+# qemu TCG with a busybox initramfs, load the modules and run the mode's
+# programs there.
+#
+# test:  every selftest; prints each TAP result, then
+#        "kselftest: N passed, N failed". Fails on any failed or missing
+#        result, and on any WARNING, BUG, Oops, lockdep or hung-task report
+#        in the kernel log.
+# bench: the benchmarks; prints their "bench:" lines.
+# demo:  the demonstration program, then the hub's debugfs.
+#
+# Environment: KDIR (headers), PVMM_CACHE (default ~/.cache/pvmm),
+# PVMM_VM_TIMEOUT (seconds, default 1500), PVMM_VM_SMP (default 4).
+set -euo pipefail
+
+mode=${1:-test}
+case $mode in test|bench|demo) ;; *) echo "usage: $0 test|bench|demo" >&2; exit 2;; esac
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${PVMM_CACHE:-$HOME/.cache/pvmm}
+timeout_s=${PVMM_VM_TIMEOUT:-1500}
+smp=${PVMM_VM_SMP:-4}
+mkdir -p "$cache"
+
+need=()
+for p in qemu-system-x86 busybox-static cpio gzip linux-headers-amd64 gcc make kmod; do
+	dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	echo "vm-run: installing ${need[*]}" >&2
+	apt-get update -q >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >&2
+fi
+
+kdir=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -n1)}
+kver=$(basename "$(readlink -f "$kdir")"); kver=${kver#linux-headers-}
+img=$cache/image-$kver
+vmlinuz=$img/boot/vmlinuz-$kver
+if [ ! -f "$vmlinuz" ]; then
+	echo "vm-run: fetching linux-image-$kver-unsigned" >&2
+	dl=$(mktemp -d)
+	(cd "$dl" && apt-get download -q "linux-image-$kver-unsigned" >&2)
+	rm -rf "$img"
+	dpkg -x "$dl"/linux-image-"$kver"-unsigned_*.deb "$img"
+	rm -rf "$dl"
+fi
+
+echo "vm-run: building modules and test programs against $kver" >&2
+make -s -C "$top" KDIR="$kdir" modules >&2
+make -s -C "$top/selftests/pvmm" >&2
+make -s -C "$top/tools" >&2
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/pvmm,tests}
+cp /bin/busybox "$root/bin/busybox"
+cp "$top"/pvmm/*.ko "$root/lib/pvmm/"
+cp "$top/selftests/pvmm/hub_test" "$root/tests/"
+cp "$top/selftests/pvmm/hub_bench" "$root/tests/"
+cp "$top/tools/pvmm_demo" "$root/bin/"
+cp "$top/scripts/vm-init.sh" "$root/init"
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
+
+console=$work/console.log
+results=$work/results.log
+echo "vm-run: booting $kver under TCG (-smp $smp), mode $mode" >&2
+set +e
+timeout --foreground "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max \
+	-smp "$smp" -m 2048 -display none -no-reboot -monitor none \
+	-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
+	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic hung_task_timeout_secs=60 pvmm_mode=$mode" \
+	-serial "file:$console" -serial "file:$results" </dev/null
+qrc=$?
+set -e
+# The serial port ends lines with CR LF.
+sed -i 's/\r$//' "$console" "$results"
+if [ -n "${PVMM_VM_LOGDIR:-}" ]; then
+	mkdir -p "$PVMM_VM_LOGDIR"
+	cp "$console" "$results" "$PVMM_VM_LOGDIR/"
+fi
+
+fail=0
+if [ $qrc -ne 0 ]; then
+	echo "vm-run: qemu exited with $qrc (124: timed out after ${timeout_s}s)"
+	fail=1
+fi
+if ! grep -q '^PVMM-DONE' "$results"; then
+	echo "vm-run: the VM did not finish its run"
+	fail=1
+fi
+if grep -nE 'WARNING:|BUG:|Oops|general protection|Call Trace|lockdep|possible circular|INFO: task .* blocked|hung_task|list_del corruption|refcount_t:|UBSAN|Kernel panic' "$console"; then
+	echo "vm-run: the kernel log has error reports (above)"
+	fail=1
+fi
+
+case $mode in
+test)
+	# kselftest harness TAP: top-level "ok N name" / "not ok N name"
+	grep -vE '^#\s+(OK|RUN) |^(TAP version|1\.\.)|^PVMM-' "$results" || true
+	pass=$(grep -cE '^ok [0-9]+ ' "$results" || true)
+	failed=$(grep -cE '^not ok [0-9]+ ' "$results" || true)
+	planned=$(grep -E '^1\.\.[0-9]+' "$results" | sed 's/^1\.\.//' | paste -sd+ | bc)
+	missing=$(( ${planned:-0} - pass - failed ))
+	if [ "$missing" -gt 0 ]; then
+		echo "vm-run: $missing planned test(s) reported no result"
+		failed=$((failed + missing))
+	fi
+	[ "$failed" -eq 0 ] || fail=1
+	[ "$pass" -gt 0 ] || fail=1
+	echo "kselftest: $pass passed, $failed failed"
+	;;
+bench)
+	grep -E '^(bench:|# )' "$results" || true
+	grep -q '^bench:' "$results" || fail=1
+	;;
+demo)
+	sed -n '/^PVMM-DEMO-BEGIN/,/^PVMM-DEMO-END/p' "$results" | sed '1d;$d'
+	;;
+esac
+if [ $fail -ne 0 ]; then
+	echo "vm-run: FAILED; last kernel log lines:"
+	tail -n 40 "$console"
+fi
+exit $fail
