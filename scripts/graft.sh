@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# graft.sh KERNEL_TREE: copy the project's kernel sources into
+# KERNEL_TREE/drivers/virt/pvmm/ and hook them into drivers/virt's
+# Kconfig and Makefile. Idempotent.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+tree=$1
+dst=$tree/drivers/virt/pvmm
+rm -rf "$dst"
+mkdir -p "$dst"
+cp -a "$top/Kbuild" "$top/Kconfig" "$top/include" "$top/pvmm" "$dst/"
+# only sources: no objects from an out-of-tree build
+find "$dst" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
+	-o -name modules.order \) -delete
+
+kconfig=$tree/drivers/virt/Kconfig
+if ! grep -q 'drivers/virt/pvmm/Kconfig' "$kconfig"; then
+	# before the closing "endif" of the VIRT_DRIVERS menu
+	tac "$kconfig" | sed '0,/^endif/s//endif\n\nsource "drivers\/virt\/pvmm\/Kconfig"/' | tac >"$kconfig.new"
+	mv "$kconfig.new" "$kconfig"
+fi
+mk=$tree/drivers/virt/Makefile
+grep -q 'pvmm/' "$mk" || printf '\nobj-$(CONFIG_PVMM)\t\t+= pvmm/\n' >>"$mk"

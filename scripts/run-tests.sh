@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The project's test command (make test): lint, the KUnit suites under UML
+# and the kselftests in the test VM. Ends with "N passed, N failed" over
+# all KUnit and kselftest cases; exits non-zero on any failure.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+"$top/scripts/install-deps.sh" || exit 1
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+rc=0
+
+echo "=== lint (W=1, sparse, checkpatch --strict)"
+"$top/scripts/lint.sh" >"$logs/lint" 2>&1 || rc=1
+grep -vE '^\s+(CC|LD|CHECK|BTF|MODPOST)|^Skipping|^make' "$logs/lint"
+
+echo "=== KUnit (UML, grafted tree)"
+"$top/scripts/kunit.sh" 2>&1 | tee "$logs/kunit" | grep -E '^\[.*\] (\[|=|Testing)|^kunit:'
+[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+
+echo "=== kselftests (test VM)"
+"$top/scripts/vm-run.sh" test 2>&1 | tee "$logs/vm"
+[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+
+count() { sed -nE "s/^$1: ([0-9]+) passed, ([0-9]+) failed.*/\\$2/p" "$3" | tail -n1; }
+kp=$(count kunit 1 "$logs/kunit"); kf=$(count kunit 2 "$logs/kunit")
+sp=$(count kselftest 1 "$logs/vm"); sf=$(count kselftest 2 "$logs/vm")
+# a suite that printed no count failed as a whole
+[ -n "$kp" ] || { kp=0; kf=$(( ${kf:-0} + 1 )); rc=1; }
+[ -n "$sp" ] || { sp=0; sf=$(( ${sf:-0} + 1 )); rc=1; }
+echo "$((kp + sp)) passed, $((kf + sf)) failed"
+exit $rc
