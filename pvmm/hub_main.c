@@ -9,6 +9,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/preempt.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -278,10 +279,18 @@ static int __init pvmm_init(void)
 	pvmm_wq = alloc_workqueue("pvmm", WQ_UNBOUND, 0);
 	if (!pvmm_wq)
 		return -ENOMEM;
+	/*
+	 * Enable the scheduler's notifier hook for as long as the module is
+	 * loaded: toggling it per binding live-patches the context switch
+	 * path on every CPU each time, which is costly, and on emulated CPUs
+	 * livelocks the machine.
+	 */
+	preempt_notifier_inc();
 	pvmm_debugfs_init();
 	r = misc_register(&pvmm_miscdev);
 	if (r) {
 		pvmm_debugfs_exit();
+		preempt_notifier_dec();
 		destroy_workqueue(pvmm_wq);
 	}
 	return r;
@@ -294,6 +303,7 @@ static void __exit pvmm_exit(void)
 	rcu_barrier();
 	flush_workqueue(pvmm_wq);
 	pvmm_bindings_drain();
+	preempt_notifier_dec();
 	destroy_workqueue(pvmm_wq);
 	pvmm_debugfs_exit();
 }

@@ -70,7 +70,6 @@ static struct preempt_ops pvmm_pn_ops = {
 static void pvmm_binding_free(struct pvmm_binding *b)
 {
 	put_task_struct(b->task);
-	preempt_notifier_dec();
 	kfree(b);
 	if (atomic_dec_and_test(&pvmm_nr_bindings))
 		wake_up_var(&pvmm_nr_bindings);
@@ -171,7 +170,6 @@ static long pvmm_vcpu_bind(struct pvmm_vcpu *vcpu)
 	atomic_inc(&pvmm_nr_bindings);
 	b->task = get_task_struct(current);
 	RCU_INIT_POINTER(b->vcpu, vcpu);
-	preempt_notifier_inc();
 	preempt_notifier_init(&b->pn, &pvmm_pn_ops);
 	vcpu->binding = b;
 	WRITE_ONCE(vcpu->task, current);
