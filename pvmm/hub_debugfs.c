@@ -36,19 +36,25 @@ DEFINE_DEBUGFS_ATTRIBUTE(pvmm_bindings_fops, pvmm_bindings_get, NULL,
 static int pvmm_stats_show(struct seq_file *m, void *unused)
 {
 	struct pvmm_vm *vm = m->private;
+	u64 calls = atomic64_read(&vm->calls);
+	u64 unsupported = atomic64_read(&vm->calls_unsupported);
 	struct pvmm_vcpu *vcpu;
 	unsigned long id;
 	unsigned int i;
 
 	mutex_lock(&vm->lock);
+	xa_for_each(&vm->vcpus, id, vcpu) {
+		calls += READ_ONCE(vcpu->calls);
+		unsupported += READ_ONCE(vcpu->calls_unsupported);
+	}
 	seq_printf(m, "pid: %d\n", vm->pid);
 	seq_printf(m, "services: %#llx", vm->svc_mask);
 	for (i = 0; i < vm->nr_hooks; i++)
 		seq_printf(m, " %s", vm->hooks[i]->name);
 	seq_puts(m, "\n");
 	seq_printf(m, "vcpus: %u\n", vm->nr_vcpus);
-	seq_printf(m, "calls: %lld\n", atomic64_read(&vm->calls));
-	seq_printf(m, "calls_unsupported: %lld\n", atomic64_read(&vm->calls_unsupported));
+	seq_printf(m, "calls: %llu\n", calls);
+	seq_printf(m, "calls_unsupported: %llu\n", unsupported);
 	seq_printf(m, "memslot_updates: %lld\n",
 		   atomic64_read(&vm->memslot_updates));
 	seq_printf(m, "pinned_pages: %ld\n",

@@ -62,6 +62,9 @@ static int pvmm_dev_open(struct inode *inode, struct file *filp)
 	struct pvmm_vm *vm;
 	int r = -ENOMEM;
 
+	/* Guest memory lives in the opener's address space. */
+	if (!current->mm)
+		return -EINVAL;
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return -ENOMEM;

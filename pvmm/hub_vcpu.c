@@ -221,8 +221,8 @@ static long pvmm_vcpu_call(struct pvmm_vcpu *vcpu, struct pvmm_call __user *uc)
 	if (pvmm_call_check(&c))
 		return -EINVAL;
 
+	/* Per-vCPU counters: no cache line shared between vCPUs here. */
 	WRITE_ONCE(vcpu->calls, vcpu->calls + 1);
-	atomic64_inc(&vm->calls);
 	if (pvmm_call_decode(c.nr, &sid, &fn)) {
 		ret = -EOPNOTSUPP;
 	} else if (sid == PVMM_SVC_HUB) {
@@ -238,7 +238,8 @@ static long pvmm_vcpu_call(struct pvmm_vcpu *vcpu, struct pvmm_call __user *uc)
 	if (r)
 		return r;
 	if (ret == -EOPNOTSUPP)
-		atomic64_inc(&vm->calls_unsupported);
+		WRITE_ONCE(vcpu->calls_unsupported,
+			   vcpu->calls_unsupported + 1);
 	return put_user(ret, &uc->ret);
 }
 
@@ -271,6 +272,8 @@ static void pvmm_vcpu_free(struct work_struct *work)
 	for (i = vm->nr_hooks - 1; i >= 0; i--)
 		if (vm->hooks[i]->vcpu_destroy)
 			vm->hooks[i]->vcpu_destroy(vcpu);
+	atomic64_add(vcpu->calls, &vm->calls);
+	atomic64_add(vcpu->calls_unsupported, &vm->calls_unsupported);
 	kfree(vcpu);
 	pvmm_vm_put(vm);
 }

@@ -50,8 +50,9 @@ fi
 
 echo "vm-run: building modules and test programs against $kver" >&2
 make -s -C "$top" KDIR="$kdir" modules >&2
-make -s -C "$top/selftests/pvmm" >&2
-make -s -C "$top/tools" >&2
+# -B: small programs, and mtimes are not to be trusted on every machine
+make -s -B -C "$top/selftests/pvmm" >&2
+make -s -B -C "$top/tools" >&2
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -21,7 +21,7 @@ static void *vcpu_thread(void *arg)
 {
 	long id = (long)arg;
 	__u64 rec = GPA + 0x1000 + id * 16;
-	volatile __u64 *cnt = (__u64 *)(mem + 0x1000 + id * 16);
+	__u64 *cnt = (__u64 *)(mem + 0x1000 + id * 16);
 	int vcpu = ioctl(vm, PVMM_CREATE_VCPU, id);
 
 	if (vcpu < 0 || ioctl(vcpu, PVMM_VCPU_BIND)) {
@@ -43,9 +43,10 @@ static void *vcpu_thread(void *arg)
 		vmm_call2(vcpu, TNR(PVMM_TEST_COUNTERS_MAP), rec, 0);
 		for (int i = 0; i < 50; i++)
 			usleep(1000);
-		printf("vcpu%ld: context switches written into guest memory by the hub's hooks: in %llu out %llu\n",
-		       id, (unsigned long long)cnt[0],
-		       (unsigned long long)cnt[1]);
+		printf("vcpu%ld: context switches the hub's hooks wrote into guest memory: ",
+		       id);
+		printf("in %llu out %llu\n", (unsigned long long)vmm_load(&cnt[0]),
+		       (unsigned long long)vmm_load(&cnt[1]));
 	}
 	close(vcpu);
 	return NULL;

@@ -44,8 +44,8 @@ struct pvmm_service;
  * @gpages_lock: protects @gpages and the pinning of each entry
  * @gpages: active guest pages (struct pvmm_gpage)
  * @pinned_pages: guest pages this VM holds pinned
- * @calls: forwarded guest calls
- * @calls_unsupported: calls answered -EOPNOTSUPP (no such service or function)
+ * @calls: forwarded guest calls of vCPUs already freed
+ * @calls_unsupported: of those, calls answered -EOPNOTSUPP
  * @memslot_updates: successful PVMM_SET_MEMSLOT calls
  * @debugfs: this VM's debugfs directory
  * @id: number of this VM in debugfs
@@ -85,6 +85,7 @@ struct pvmm_vm {
  * @task: the bound thread, compared against current only
  * @svc_priv: per-vCPU data of each enabled service
  * @calls: forwarded calls; written by the bound thread only
+ * @calls_unsupported: of those, calls answered -EOPNOTSUPP
  * @sched_in: times the bound thread was scheduled in
  * @sched_out: times the bound thread was scheduled out
  * @free_work: frees the vCPU once no notifier can still see it
@@ -97,6 +98,7 @@ struct pvmm_vcpu {
 	struct task_struct *task;
 	void *svc_priv[PVMM_SVC_MAX];
 	u64 calls;
+	u64 calls_unsupported;
 	u64 sched_in;
 	u64 sched_out;
 	struct rcu_work free_work;

@@ -366,7 +366,7 @@ TEST_F(guest, unknown_calls)
 		0xffffffffU, PVMM_CALL_NR(PVMM_SVC_MAX, 0),
 	};
 
-	for (unsigned int i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
+	for (unsigned int i = 0; i < ARRAY_SIZE(nrs); i++)
 		EXPECT_EQ(-EOPNOTSUPP, vmm_call2(self->vcpu, nrs[i], 0, 0));
 }
 
@@ -431,14 +431,14 @@ TEST_F(guest, bind_rules)
 	EXPECT_EQ(1, vmm_debugfs_wait("bindings", 1, 3000));
 }
 
-static volatile int stop_sleeper;
+static int stop_sleeper;
 
 static void *thread_bind_and_sleep(void *arg)
 {
 	int vcpu = *(int *)arg;
 	intptr_t r = vmm_ioctl(vcpu, PVMM_VCPU_BIND, NULL);
 
-	while (!stop_sleeper)
+	while (!__atomic_load_n(&stop_sleeper, __ATOMIC_RELAXED))
 		usleep(1000);
 	return (void *)r;
 }
@@ -451,13 +451,13 @@ TEST_F(guest, close_while_bound_elsewhere)
 	void *r;
 
 	ASSERT_LE(0, v1);
-	stop_sleeper = 0;
+	__atomic_store_n(&stop_sleeper, 0, __ATOMIC_RELAXED);
 	ASSERT_EQ(0, pthread_create(&t, NULL, thread_bind_and_sleep, &v1));
 	EXPECT_EQ(2, vmm_debugfs_wait("bindings", 2, 3000));
 	close(v1);
 	/* The sleeping thread is still alive and gave the binding back. */
 	EXPECT_EQ(1, vmm_debugfs_wait("bindings", 1, 3000));
-	stop_sleeper = 1;
+	__atomic_store_n(&stop_sleeper, 1, __ATOMIC_RELAXED);
 	pthread_join(t, &r);
 	EXPECT_EQ(0, (intptr_t)r);
 }
@@ -504,7 +504,7 @@ TEST_F(guest, guest_memory_roundtrip)
 /* The scheduler hooks write into guest memory, from atomic context. */
 TEST_F(guest, counters_from_sched_hooks)
 {
-	volatile __u64 *cnt = (__u64 *)(self->mem + 0x1000);
+	__u64 *cnt = (__u64 *)(self->mem + 0x1000);
 	int c = self->vcpu;
 	__u64 in0;
 
@@ -519,23 +519,23 @@ TEST_F(guest, counters_from_sched_hooks)
 	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
 	for (int i = 0; i < 20; i++)
 		usleep(1000);
-	in0 = cnt[0];
+	in0 = vmm_load(&cnt[0]);
 	EXPECT_LE(20, in0);
-	EXPECT_LE(20, cnt[1]);
+	EXPECT_LE(20, vmm_load(&cnt[1]));
 	for (int i = 0; i < 5; i++)
 		usleep(1000);
-	EXPECT_LT(in0, cnt[0]);
+	EXPECT_LT(in0, vmm_load(&cnt[0]));
 	EXPECT_EQ(0, vmm_call2(c, TNR(PVMM_TEST_COUNTERS_UNMAP), 0, 0));
 	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
-	in0 = cnt[0];
+	in0 = vmm_load(&cnt[0]);
 	usleep(5000);
-	EXPECT_EQ(in0, cnt[0]);
+	EXPECT_EQ(in0, vmm_load(&cnt[0]));
 }
 
 /* A memslot change drops the pins under it; the record is re-pinned later. */
 TEST_F(guest, memslot_change_unpins)
 {
-	volatile __u64 *cnt = (__u64 *)(self->mem + 0x1000);
+	__u64 *cnt = (__u64 *)(self->mem + 0x1000);
 	int c = self->vcpu;
 	__u64 in0;
 
@@ -544,9 +544,9 @@ TEST_F(guest, memslot_change_unpins)
 	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
 	ASSERT_EQ(0, vmm_set_slot(self->vm, 0, 0, 0, NULL, -1, 0));
 	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
-	in0 = cnt[0];
+	in0 = vmm_load(&cnt[0]);
 	usleep(5000);
-	EXPECT_EQ(in0, cnt[0]);
+	EXPECT_EQ(in0, vmm_load(&cnt[0]));
 	EXPECT_EQ(-EFAULT, vmm_call2(c, TNR(PVMM_TEST_COUNTERS_REFRESH), 0,
 				     0));
 	ASSERT_EQ(0, vmm_set_slot(self->vm, 0, GPA, MEM_SIZE, self->mem,
@@ -554,14 +554,14 @@ TEST_F(guest, memslot_change_unpins)
 	EXPECT_EQ(0, vmm_call2(c, TNR(PVMM_TEST_COUNTERS_REFRESH), 0, 0));
 	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
 	usleep(5000);
-	EXPECT_LT(in0, cnt[0]);
+	EXPECT_LT(in0, vmm_load(&cnt[0]));
 }
 
 struct churn {
 	int vm;
 	char *mem;
 	int memfd;
-	volatile int stop;
+	int stop;
 };
 
 static void *thread_churn_slot(void *arg)
@@ -569,7 +569,7 @@ static void *thread_churn_slot(void *arg)
 	struct churn *ch = arg;
 	long n = 0;
 
-	while (!ch->stop) {
+	while (!__atomic_load_n(&ch->stop, __ATOMIC_RELAXED)) {
 		vmm_set_slot(ch->vm, 1, 1ULL << 32, MEM_SIZE, ch->mem,
 			     ch->memfd, 0);
 		vmm_set_slot(ch->vm, 1, 0, 0, NULL, -1, 0);
@@ -604,14 +604,15 @@ TEST_F(guest, memslot_churn_during_calls)
 			other++;
 		vmm_call2(c, TNR(PVMM_TEST_UNPIN), 0, 0);
 	}
-	ch.stop = 1;
+	__atomic_store_n(&ch.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(t, &n);
 	TH_LOG("reads ok %d fault %d, slot changes %ld", ok, fault, (long)n);
 	EXPECT_EQ(0, other);
 	EXPECT_LT(0, ok + fault);
 	close(self->vcpu);
 	close(self->vm);
-	self->vcpu = self->vm = -1;
+	self->vcpu = -1;
+	self->vm = -1;
 	EXPECT_EQ(0, vmm_debugfs_wait("pinned_pages", 0, 3000));
 }
 

@@ -81,6 +81,12 @@ static inline __s64 vmm_call2(int vcpu, __u32 nr, __u64 a0, __u64 a1)
 	return r ? (__s64)r * 1000000 : ret;	/* ioctl errors stand out */
 }
 
+/* Guest memory that the kernel updates behind our back. */
+static inline __u64 vmm_load(const void *p)
+{
+	return __atomic_load_n((const __u64 *)p, __ATOMIC_RELAXED);
+}
+
 static inline long long vmm_debugfs_read(const char *name)
 {
 	char path[128], buf[64];
@@ -121,7 +127,7 @@ static inline double vmm_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 #endif /* _PVMM_VMM_H */
