@@ -8,12 +8,8 @@ set -euo pipefail
 
 cache=${PVMM_CACHE:-$HOME/.cache/pvmm}
 mkdir -p "$cache"
-tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
-if [ -z "$tarball" ]; then
-	echo "installing linux-source-6.1" >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-source-6.1 >&2
-	tarball=/usr/src/linux-source-6.1.tar.xz
-fi
+tarball=/usr/src/linux-source-6.1.tar.xz
+[ -f "$tarball" ] || "$(dirname "$0")/install-deps.sh" >&2
 src=$cache/linux-source-6.1
 if [ ! -f "$src/.unpacked" ]; then
 	echo "unpacking $tarball into $cache" >&2

@@ -9,15 +9,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PVMM_CACHE:-$HOME/.cache/pvmm}
-need=()
-for p in gcc make flex bison bc python3 linux-source-6.1; do
-	dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	echo "kunit: installing ${need[*]}" >&2
-	apt-get update -q >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >&2
-fi
+"$top/scripts/install-deps.sh" >&2
 src=$("$top/scripts/kernel-source.sh")
 
 "$top/scripts/graft.sh" "$src"

@@ -6,11 +6,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+scripts/install-deps.sh >&2 || exit 1
 ksrc=$(scripts/kernel-source.sh) || exit 1
-kdir=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 | sort | tail -n1)}
-command -v sparse >/dev/null || {
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q sparse >&2
-}
+kdir=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -n1)}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 fail=0

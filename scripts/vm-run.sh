@@ -25,15 +25,7 @@ timeout_s=${PVMM_VM_TIMEOUT:-1500}
 smp=${PVMM_VM_SMP:-4}
 mkdir -p "$cache"
 
-need=()
-for p in qemu-system-x86 busybox-static cpio gzip linux-headers-amd64 gcc make kmod; do
-	dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	echo "vm-run: installing ${need[*]}" >&2
-	apt-get update -q >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >&2
-fi
+"$top/scripts/install-deps.sh" >&2
 
 kdir=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -n1)}
 kver=$(basename "$(readlink -f "$kdir")"); kver=${kver#linux-headers-}
@@ -50,9 +42,8 @@ fi
 
 echo "vm-run: building modules and test programs against $kver" >&2
 make -s -C "$top" KDIR="$kdir" modules >&2
-# -B: small programs, and mtimes are not to be trusted on every machine
-make -s -B -C "$top/selftests/pvmm" >&2
-make -s -B -C "$top/tools" >&2
+make -s -C "$top/selftests/pvmm" >&2
+make -s -C "$top/tools" >&2
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
