@@ -38,9 +38,14 @@ bench)
 	/tests/hub_bench >$out 2>&1
 	;;
 demo)
-	log "PVMM-DEMO-BEGIN"
+	log "PVMM-OUT-BEGIN"
 	pvmm_demo >$out 2>&1
-	log "PVMM-DEMO-END"
+	log "PVMM-OUT-END"
+	;;
+cmd)
+	log "PVMM-OUT-BEGIN"
+	sh /cmd.sh >$out 2>&1
+	log "PVMM-OUT-END"
 	;;
 esac
 
