@@ -149,6 +149,7 @@ static long pvmm_set_memslot(struct pvmm_vm *vm, void __user *arg)
 	struct pvmm_slot chg, gone = {};
 	struct pvmm_memslot req;
 	struct file *file;
+	unsigned int i;
 	long r;
 
 	if (copy_from_user(&req, arg, sizeof(req)))
@@ -192,6 +193,9 @@ static long pvmm_set_memslot(struct pvmm_vm *vm, void __user *arg)
 	if (gone.file)
 		fput(gone.file);
 	kfree(old);
+	for (i = 0; i < vm->nr_hooks; i++)
+		if (vm->hooks[i]->memslots_changed)
+			vm->hooks[i]->memslots_changed(vm);
 	atomic64_inc(&vm->memslot_updates);
 out:
 	mutex_unlock(&vm->lock);
@@ -223,12 +227,38 @@ static long pvmm_enable_service(struct pvmm_vm *vm, unsigned long id)
 		module_put(svc->owner);
 		goto out;
 	}
-	vm->svc[id] = svc;
+	/* vm_init is done before PVMM_SERVICE_CTL can see the service. */
+	smp_store_release(&vm->svc[id], svc);
 	vm->hooks[vm->nr_hooks++] = svc;
 	vm->svc_mask |= BIT_ULL(id);
 out:
 	mutex_unlock(&vm->lock);
 	return r;
+}
+
+static long pvmm_service_ctl(struct pvmm_vm *vm, void __user *arg)
+{
+	const struct pvmm_service *svc;
+	struct pvmm_service_ctl ctl;
+	long r;
+
+	if (copy_from_user(&ctl, arg, sizeof(ctl)))
+		return -EFAULT;
+	if (ctl.reserved[0] || ctl.reserved[1])
+		return -EINVAL;
+	if (ctl.service == PVMM_SVC_HUB || ctl.service >= PVMM_SVC_MAX)
+		return -EINVAL;
+	/* Pairs with the release in pvmm_enable_service(): vm_init is done. */
+	svc = smp_load_acquire(&vm->svc[ctl.service]);
+	if (!svc)
+		return -ENODEV;
+	if (!svc->vm_ctl)
+		return -EOPNOTSUPP;
+	memset(ctl.out, 0, sizeof(ctl.out));
+	r = svc->vm_ctl(vm, ctl.op, ctl.in, ctl.out);
+	if (r)
+		return r;
+	return copy_to_user(arg, &ctl, sizeof(ctl)) ? -EFAULT : 0;
 }
 
 static long pvmm_dev_ioctl(struct file *filp, unsigned int cmd,
@@ -250,6 +280,8 @@ static long pvmm_dev_ioctl(struct file *filp, unsigned int cmd,
 		return pvmm_vcpu_create(vm, arg);
 	case PVMM_ENABLE_SERVICE:
 		return pvmm_enable_service(vm, arg);
+	case PVMM_SERVICE_CTL:
+		return pvmm_service_ctl(vm, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -16,4 +16,7 @@
 #define PVMM_TEST_UNPIN			7
 #define PVMM_TEST_SLEEP			8	/* milliseconds */
 
+/* PVMM_SERVICE_CTL ops */
+#define PVMM_TEST_CTL_ECHO		0	/* out[i] = in[i] + i + 1 */
+
 #endif /* _PVMM_TEST_H */

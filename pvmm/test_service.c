@@ -166,6 +166,19 @@ static int pvmm_test_call(struct pvmm_vcpu *vcpu, unsigned int fn,
 	return 0;
 }
 
+/* VMM controls: op 0 returns in[i] + i + 1 in out[i], to check the path. */
+static int pvmm_test_vm_ctl(struct pvmm_vm *vm, u32 op, const u64 *in,
+			    u64 *out)
+{
+	int i;
+
+	if (op != PVMM_TEST_CTL_ECHO)
+		return -EOPNOTSUPP;
+	for (i = 0; i < 6; i++)
+		out[i] = in[i] + i + 1;
+	return 0;
+}
+
 static int pvmm_test_vm_init(struct pvmm_vm *vm)
 {
 	struct pvmm_test_vm *tvm = kzalloc(sizeof(*tvm), GFP_KERNEL_ACCOUNT);
@@ -215,6 +228,7 @@ static const struct pvmm_service pvmm_test_service = {
 	.sched_in = pvmm_test_sched_in,
 	.sched_out = pvmm_test_sched_out,
 	.call = pvmm_test_call,
+	.vm_ctl = pvmm_test_vm_ctl,
 };
 
 static int __init pvmm_test_init(void)

@@ -21,10 +21,13 @@ tap() {
 	if [ "$1" -eq 0 ]; then log "ok $n $2"; else log "not ok $n $2"; fi
 }
 
+# the hub first, then its services
+modules="pvmm pvmm_clock pvmm_test"
 log "TAP version 13"
-log "1..4"
-insmod /lib/pvmm/pvmm.ko; tap $? "vm: insmod pvmm"
-insmod /lib/pvmm/pvmm_test.ko; tap $? "vm: insmod pvmm_test"
+log "1..$(( $(echo $modules | wc -w) * 2 ))"
+for m in $modules; do
+	insmod /lib/pvmm/$m.ko; tap $? "vm: insmod $m"
+done
 
 case $mode in
 test)
@@ -35,7 +38,7 @@ test)
 	done
 	;;
 bench)
-	/tests/hub_bench >$out 2>&1
+	for b in /tests/*_bench; do $b >$out 2>&1; done
 	;;
 demo)
 	log "PVMM-OUT-BEGIN"
@@ -54,8 +57,9 @@ i=0
 while [ "$(cat /sys/kernel/debug/pvmm/vms)" != 0 ] && [ $i -lt 100 ]; do
 	sleep 0.1; i=$((i + 1))
 done
-rmmod pvmm_test; tap $? "vm: rmmod pvmm_test"
-rmmod pvmm; tap $? "vm: rmmod pvmm"
+for m in $(echo $modules | tr ' ' '\n' | tac); do
+	rmmod $m; tap $? "vm: rmmod $m"
+done
 log "PVMM-DONE"
 sync
 poweroff -f

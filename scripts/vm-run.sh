@@ -52,9 +52,8 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/pvmm,tests}
 cp /bin/busybox "$root/bin/busybox"
-cp "$top"/pvmm/*.ko "$root/lib/pvmm/"
-cp "$top/selftests/pvmm/hub_test" "$root/tests/"
-cp "$top/selftests/pvmm/hub_bench" "$root/tests/"
+find "$top" -name '*.ko' -not -path '*/.git/*' -exec cp {} "$root/lib/pvmm/" \;
+cp "$top"/selftests/pvmm/*_test "$top"/selftests/pvmm/*_bench "$root/tests/"
 cp "$top/tools/pvmm_demo" "$root/bin/"
 cp "$top/scripts/vm-init.sh" "$root/init"
 printf '%s\n' "${PVMM_VM_CMD:-true}" >"$root/cmd.sh"

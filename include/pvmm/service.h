@@ -118,6 +118,11 @@ struct pvmm_vcpu {
  * @sched_out: the bound thread is scheduled out (rq lock held, IRQs off)
  * @call: a guest call in the bound thread; set *@ret to the guest's result
  *        and return 0, or return a negative errno for the VMM (-EINTR...)
+ * @vm_ctl: a PVMM_SERVICE_CTL request from the VMM (process context);
+ *          @out is zeroed before; return 0 or a negative errno
+ * @memslots_changed: after a memslot change unpinned records under it, in
+ *                    the VMM's thread (vm->lock held): re-pin with
+ *                    pvmm_gpage_refresh()
  */
 struct pvmm_service {
 	const char *name;
@@ -132,6 +137,8 @@ struct pvmm_service {
 	void (*sched_out)(struct pvmm_vcpu *vcpu, struct task_struct *next);
 	int (*call)(struct pvmm_vcpu *vcpu, unsigned int fn, const u64 *args,
 		    s64 *ret);
+	int (*vm_ctl)(struct pvmm_vm *vm, u32 op, const u64 *in, u64 *out);
+	void (*memslots_changed)(struct pvmm_vm *vm);
 };
 
 int pvmm_service_register(const struct pvmm_service *svc);

@@ -288,6 +288,37 @@ TEST_F(vm, enable_service)
 				    (void *)62));
 }
 
+TEST_F(vm, service_ctl)
+{
+	struct pvmm_service_ctl c = { .service = PVMM_SVC_TEST };
+
+	EXPECT_EQ(-ENODEV, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
+	ASSERT_EQ(0, vmm_ioctl(self->vm, PVMM_ENABLE_SERVICE,
+			       (void *)PVMM_SVC_TEST));
+	for (int i = 0; i < 6; i++) {
+		c.in[i] = 100 * i;
+		c.out[i] = ~0ULL;
+	}
+	ASSERT_EQ(0, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
+	for (int i = 0; i < 6; i++)
+		EXPECT_EQ(100 * i + i + 1, c.out[i]);
+	c.op = 77;
+	EXPECT_EQ(-EOPNOTSUPP, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
+	c.op = PVMM_TEST_CTL_ECHO;
+	c.reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
+	c.reserved[1] = 0;
+	c.service = PVMM_SVC_HUB;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
+	c.service = PVMM_SVC_MAX;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
+	c.service = ~0U;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
+	c.service = 62;
+	EXPECT_EQ(-ENODEV, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
+	EXPECT_EQ(-EFAULT, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, NULL));
+}
+
 TEST_F(vm, other_process)
 {
 	int vcpu = ioctl(self->vm, PVMM_CREATE_VCPU, 0);

@@ -76,6 +76,18 @@ struct pvmm_call {
 	__u64 reserved[3];	/* must be 0 */
 };
 
+/*
+ * PVMM_SERVICE_CTL: a VMM request to a service enabled for the VM. @op and
+ * the meaning of @in and @out belong to the service (see its header).
+ */
+struct pvmm_service_ctl {
+	__u32 service;
+	__u32 op;
+	__u64 in[6];
+	__u64 out[6];
+	__u64 reserved[2];	/* must be 0 */
+};
+
 #define PVMM_IOCTL_MAGIC	0xDF
 
 /* On the VM file (/dev/pvmm) */
@@ -83,6 +95,7 @@ struct pvmm_call {
 #define PVMM_SET_MEMSLOT	_IOW(PVMM_IOCTL_MAGIC, 0x01, struct pvmm_memslot)
 #define PVMM_CREATE_VCPU	_IO(PVMM_IOCTL_MAGIC, 0x02)	/* arg: id */
 #define PVMM_ENABLE_SERVICE	_IO(PVMM_IOCTL_MAGIC, 0x03)	/* arg: id */
+#define PVMM_SERVICE_CTL	_IOWR(PVMM_IOCTL_MAGIC, 0x04, struct pvmm_service_ctl)
 
 /* On a vCPU file */
 #define PVMM_VCPU_BIND		_IO(PVMM_IOCTL_MAGIC, 0x10)

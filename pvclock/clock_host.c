@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvmm_clock: the host half of the paravirtual clock service. Each vCPU
+ * may enable a record in guest memory (the kvmclock layout plus pvmm
+ * words); the module keeps every record of a VM on one master clock built
+ * from the host timekeeper, rewritten whenever the timekeeper changes its
+ * rate or anchor (the pvclock gtod notifier) and when a vCPU thread moves
+ * to another CPU.
+ */
+#include <linux/clocksource.h>
+#include <linux/irq_work.h>
+#include <linux/module.h>
+#include <linux/pvclock_gtod.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <linux/timekeeper_internal.h>
+#include <asm/tsc.h>
+
+#include <pvmm/service.h>
+
+#include "clock_core.h"
+
+struct pvmm_clock_vcpu {
+	struct list_head node;		/* in pvmm_clock_vm.vcpus, RCU */
+	struct rcu_head rcu;
+	struct pvmm_gpage rec;
+	raw_spinlock_t lock;		/* one writer of the record at a time */
+	u32 version;			/* the host's copy; guests may scribble */
+	bool stop_pending;		/* next write sets GUEST_STOPPED */
+	int last_cpu;			/* written by the bound thread only */
+};
+
+struct pvmm_clock_vm {
+	struct list_head node;		/* in pvmm_clock_vms, RCU */
+	struct rcu_head rcu;
+	struct mutex lock;		/* vcpus changes, VMM controls */
+	struct list_head vcpus;
+	raw_spinlock_t offs_lock;	/* the three fields below */
+	s64 ns_offset;
+	s64 tsc_offset;
+	u64 disruptions;
+};
+
+/* The host clock that records were last built from. */
+static DEFINE_RAW_SPINLOCK(pvmm_clock_host_lock);
+static struct pvmm_clock_host pvmm_clock_host_cur;
+
+static DEFINE_MUTEX(pvmm_clock_vms_lock);
+static LIST_HEAD(pvmm_clock_vms);
+
+/* TSC rate from calibration, for hosts whose clocksource is not the TSC */
+static u32 pvmm_clock_tsc_mult, pvmm_clock_tsc_shift;
+
+static void pvmm_clock_host_get(struct pvmm_clock_host *h)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&pvmm_clock_host_lock, flags);
+	*h = pvmm_clock_host_cur;
+	raw_spin_unlock_irqrestore(&pvmm_clock_host_lock, flags);
+}
+
+/* Without a TSC timekeeper: anchor this CPU's TSC to the clock now. */
+static void pvmm_clock_sample_now(struct pvmm_clock_host *h)
+{
+	h->cycle_last = rdtsc_ordered();
+	h->mono_ns = ktime_get_mono_fast_ns();
+	h->mult = pvmm_clock_tsc_mult;
+	h->shift = pvmm_clock_tsc_shift;
+	h->tsc_stable = false;
+}
+
+static void pvmm_clock_write(struct pvmm_clock_vm *cvm,
+			     struct pvmm_clock_vcpu *cv,
+			     const struct pvmm_clock_host *h)
+{
+	struct pvmm_clock_record src, *dst;
+	unsigned long flags, gflags;
+	s64 ns_offset, tsc_offset;
+	u64 disruptions;
+
+	raw_spin_lock_irqsave(&cvm->offs_lock, flags);
+	ns_offset = cvm->ns_offset;
+	tsc_offset = cvm->tsc_offset;
+	disruptions = cvm->disruptions;
+	raw_spin_unlock_irqrestore(&cvm->offs_lock, flags);
+	if (pvmm_clock_make_record(h, ns_offset, tsc_offset, disruptions,
+				   &src))
+		return;
+
+	raw_spin_lock_irqsave(&cv->lock, flags);
+	dst = pvmm_gpage_begin(&cv->rec, &gflags);
+	if (dst) {
+		/* Set once per pause; it stays until the guest clears it. */
+		if (cv->stop_pending ||
+		    READ_ONCE(dst->flags) & PVMM_CLOCK_GUEST_STOPPED)
+			src.flags |= PVMM_CLOCK_GUEST_STOPPED;
+		cv->stop_pending = false;
+		pvmm_clock_publish(dst, &cv->version, &src);
+	}
+	pvmm_gpage_end(&cv->rec, gflags);
+	raw_spin_unlock_irqrestore(&cv->lock, flags);
+}
+
+static void pvmm_clock_write_now(struct pvmm_clock_vm *cvm,
+				 struct pvmm_clock_vcpu *cv)
+{
+	struct pvmm_clock_host h;
+
+	pvmm_clock_host_get(&h);
+	if (!h.tsc_stable)
+		pvmm_clock_sample_now(&h);
+	pvmm_clock_write(cvm, cv, &h);
+}
+
+/* Rewrite every record of every VM: the host clock changed. */
+static void pvmm_clock_refresh_all(struct irq_work *work)
+{
+	struct pvmm_clock_vcpu *cv;
+	struct pvmm_clock_vm *cvm;
+	struct pvmm_clock_host h;
+
+	pvmm_clock_host_get(&h);
+	rcu_read_lock();
+	list_for_each_entry_rcu(cvm, &pvmm_clock_vms, node)
+		list_for_each_entry_rcu(cv, &cvm->vcpus, node)
+			pvmm_clock_write(cvm, cv, &h);
+	rcu_read_unlock();
+}
+
+static DEFINE_IRQ_WORK(pvmm_clock_irq_work, pvmm_clock_refresh_all);
+
+static void pvmm_clock_from_tk(const struct timekeeper *tk,
+			       struct pvmm_clock_host *h)
+{
+	const struct tk_read_base *tkr = &tk->tkr_mono;
+
+	if (tkr->clock->vdso_clock_mode != VDSO_CLOCKMODE_TSC) {
+		pvmm_clock_sample_now(h);
+	} else {
+		h->cycle_last = tkr->cycle_last;
+		h->mono_ns = ktime_to_ns(tkr->base) +
+			     (tkr->xtime_nsec >> tkr->shift);
+		h->mult = tkr->mult;
+		h->shift = tkr->shift;
+		h->tsc_stable = true;
+	}
+	h->boot_offset_ns = ktime_to_ns(tk->offs_boot);
+}
+
+/*
+ * Called at every timekeeping update, under the timekeeper's write lock
+ * with interrupts off: it only takes the new parameters; the records are
+ * rewritten from an irq_work right after, microseconds later.
+ */
+static int pvmm_clock_gtod_notify(struct notifier_block *nb,
+				  unsigned long was_set, void *priv)
+{
+	struct pvmm_clock_host h;
+	bool changed;
+
+	pvmm_clock_from_tk(priv, &h);
+	raw_spin_lock(&pvmm_clock_host_lock);
+	changed = pvmm_clock_host_changed(&pvmm_clock_host_cur, &h);
+	if (changed)
+		pvmm_clock_host_cur = h;
+	raw_spin_unlock(&pvmm_clock_host_lock);
+	if (changed)
+		irq_work_queue(&pvmm_clock_irq_work);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block pvmm_clock_gtod_nb = {
+	.notifier_call = pvmm_clock_gtod_notify,
+};
+
+static struct pvmm_clock_vm *pvmm_clock_vm(struct pvmm_vm *vm)
+{
+	return vm->svc_priv[PVMM_SVC_CLOCK];
+}
+
+static void pvmm_clock_refresh_vm(struct pvmm_clock_vm *cvm)
+{
+	struct pvmm_clock_vcpu *cv;
+
+	lockdep_assert_held(&cvm->lock);
+	list_for_each_entry(cv, &cvm->vcpus, node)
+		pvmm_clock_write_now(cvm, cv);
+}
+
+/* The record moves with its thread: re-anchor it on the new CPU. */
+static void pvmm_clock_sched_in(struct pvmm_vcpu *vcpu, int cpu)
+{
+	struct pvmm_clock_vcpu *cv = vcpu->svc_priv[PVMM_SVC_CLOCK];
+
+	if (cpu == cv->last_cpu)
+		return;
+	cv->last_cpu = cpu;
+	pvmm_clock_write_now(pvmm_clock_vm(vcpu->vm), cv);
+}
+
+static s64 pvmm_clock_enable(struct pvmm_vcpu *vcpu, u64 gpa)
+{
+	struct pvmm_clock_vcpu *cv = vcpu->svc_priv[PVMM_SVC_CLOCK];
+	struct pvmm_clock_record *dst;
+	unsigned long flags, gflags;
+	int r;
+
+	/* A pause the guest has not acknowledged yet moves with the record. */
+	raw_spin_lock_irqsave(&cv->lock, flags);
+	dst = pvmm_gpage_begin(&cv->rec, &gflags);
+	if (dst && READ_ONCE(dst->flags) & PVMM_CLOCK_GUEST_STOPPED)
+		cv->stop_pending = true;
+	pvmm_gpage_end(&cv->rec, gflags);
+	raw_spin_unlock_irqrestore(&cv->lock, flags);
+
+	/* A failed enable leaves the clock disabled, whatever it was. */
+	if (!IS_ALIGNED(gpa, PVMM_CLOCK_RECORD_SIZE)) {
+		pvmm_gpage_deactivate(&cv->rec);
+		return -EINVAL;
+	}
+	r = pvmm_gpage_activate(&cv->rec, gpa, PVMM_CLOCK_RECORD_SIZE);
+	if (r)
+		return r;
+	/* Padding and reserved words read zero, whatever was there. */
+	raw_spin_lock_irqsave(&cv->lock, flags);
+	dst = pvmm_gpage_begin(&cv->rec, &gflags);
+	if (dst)
+		memset(dst, 0, sizeof(*dst));
+	pvmm_gpage_end(&cv->rec, gflags);
+	raw_spin_unlock_irqrestore(&cv->lock, flags);
+	pvmm_clock_write_now(pvmm_clock_vm(vcpu->vm), cv);
+	return 0;
+}
+
+static int pvmm_clock_call(struct pvmm_vcpu *vcpu, unsigned int fn,
+			   const u64 *args, s64 *ret)
+{
+	struct pvmm_clock_vcpu *cv = vcpu->svc_priv[PVMM_SVC_CLOCK];
+	struct pvmm_clock_host h;
+
+	switch (fn) {
+	case PVMM_CLOCK_ENABLE & 0xff:
+		*ret = pvmm_clock_enable(vcpu, args[0]);
+		break;
+	case PVMM_CLOCK_DISABLE & 0xff:
+		pvmm_gpage_deactivate(&cv->rec);
+		*ret = 0;
+		break;
+	case PVMM_CLOCK_INFO & 0xff:
+		pvmm_clock_host_get(&h);
+		*ret = PVMM_CLOCK_INFO_EXT |
+		       (h.tsc_stable ? PVMM_CLOCK_INFO_TSC_STABLE : 0);
+		break;
+	default:
+		*ret = -EOPNOTSUPP;
+		break;
+	}
+	return 0;
+}
+
+static int pvmm_clock_set_offsets(struct pvmm_clock_vm *cvm, s64 ns, s64 tsc)
+{
+	unsigned long flags;
+
+	/* The guest clock never reads below zero. */
+	if (ns < 0 && (u64)-ns > ktime_get_ns())
+		return -EINVAL;
+	raw_spin_lock_irqsave(&cvm->offs_lock, flags);
+	cvm->ns_offset = ns;
+	cvm->tsc_offset = tsc;
+	raw_spin_unlock_irqrestore(&cvm->offs_lock, flags);
+	return 0;
+}
+
+static int pvmm_clock_vm_ctl(struct pvmm_vm *vm, u32 op, const u64 *in,
+			     u64 *out)
+{
+	struct pvmm_clock_vm *cvm = pvmm_clock_vm(vm);
+	struct pvmm_clock_vcpu *cv;
+	struct pvmm_clock_host h;
+	unsigned long flags;
+	int r = 0;
+
+	mutex_lock(&cvm->lock);
+	switch (op) {
+	case PVMM_CLOCK_CTL_DISRUPT:
+		if (in[0] & ~(u64)PVMM_CLOCK_DISRUPT_STOPPED) {
+			r = -EINVAL;
+			break;
+		}
+		raw_spin_lock_irqsave(&cvm->offs_lock, flags);
+		cvm->disruptions++;
+		raw_spin_unlock_irqrestore(&cvm->offs_lock, flags);
+		list_for_each_entry(cv, &cvm->vcpus, node) {
+			if (!(in[0] & PVMM_CLOCK_DISRUPT_STOPPED))
+				break;
+			raw_spin_lock_irqsave(&cv->lock, flags);
+			cv->stop_pending = true;
+			raw_spin_unlock_irqrestore(&cv->lock, flags);
+		}
+		pvmm_clock_refresh_vm(cvm);
+		break;
+	case PVMM_CLOCK_CTL_SET_OFFSETS:
+		r = pvmm_clock_set_offsets(cvm, in[0], in[1]);
+		if (!r)
+			pvmm_clock_refresh_vm(cvm);
+		break;
+	case PVMM_CLOCK_CTL_GET:
+		pvmm_clock_host_get(&h);
+		raw_spin_lock_irqsave(&cvm->offs_lock, flags);
+		out[0] = PVMM_CLOCK_INFO_EXT |
+			 (h.tsc_stable ? PVMM_CLOCK_INFO_TSC_STABLE : 0);
+		out[1] = cvm->disruptions;
+		out[2] = cvm->ns_offset;
+		out[3] = cvm->tsc_offset;
+		raw_spin_unlock_irqrestore(&cvm->offs_lock, flags);
+		break;
+	default:
+		r = -EOPNOTSUPP;
+		break;
+	}
+	mutex_unlock(&cvm->lock);
+	return r;
+}
+
+/* Records under a changed memslot lost their pin: pin them again. */
+static void pvmm_clock_memslots_changed(struct pvmm_vm *vm)
+{
+	struct pvmm_clock_vm *cvm = pvmm_clock_vm(vm);
+	struct pvmm_clock_vcpu *cv;
+
+	mutex_lock(&cvm->lock);
+	list_for_each_entry(cv, &cvm->vcpus, node)
+		if (!pvmm_gpage_refresh(&cv->rec))
+			pvmm_clock_write_now(cvm, cv);
+	mutex_unlock(&cvm->lock);
+}
+
+static int pvmm_clock_vm_init(struct pvmm_vm *vm)
+{
+	struct pvmm_clock_vm *cvm = kzalloc(sizeof(*cvm), GFP_KERNEL_ACCOUNT);
+
+	if (!cvm)
+		return -ENOMEM;
+	mutex_init(&cvm->lock);
+	INIT_LIST_HEAD(&cvm->vcpus);
+	raw_spin_lock_init(&cvm->offs_lock);
+	vm->svc_priv[PVMM_SVC_CLOCK] = cvm;
+	mutex_lock(&pvmm_clock_vms_lock);
+	list_add_rcu(&cvm->node, &pvmm_clock_vms);
+	mutex_unlock(&pvmm_clock_vms_lock);
+	return 0;
+}
+
+static void pvmm_clock_vm_destroy(struct pvmm_vm *vm)
+{
+	struct pvmm_clock_vm *cvm = pvmm_clock_vm(vm);
+
+	mutex_lock(&pvmm_clock_vms_lock);
+	list_del_rcu(&cvm->node);
+	mutex_unlock(&pvmm_clock_vms_lock);
+	WARN_ON_ONCE(!list_empty(&cvm->vcpus));
+	kfree_rcu(cvm, rcu);
+}
+
+static int pvmm_clock_vcpu_init(struct pvmm_vcpu *vcpu)
+{
+	struct pvmm_clock_vm *cvm = pvmm_clock_vm(vcpu->vm);
+	struct pvmm_clock_vcpu *cv = kzalloc(sizeof(*cv), GFP_KERNEL_ACCOUNT);
+
+	if (!cv)
+		return -ENOMEM;
+	pvmm_gpage_init(&cv->rec, vcpu->vm);
+	raw_spin_lock_init(&cv->lock);
+	cv->last_cpu = -1;
+	vcpu->svc_priv[PVMM_SVC_CLOCK] = cv;
+	mutex_lock(&cvm->lock);
+	list_add_tail_rcu(&cv->node, &cvm->vcpus);
+	mutex_unlock(&cvm->lock);
+	return 0;
+}
+
+static void pvmm_clock_vcpu_destroy(struct pvmm_vcpu *vcpu)
+{
+	struct pvmm_clock_vm *cvm = pvmm_clock_vm(vcpu->vm);
+	struct pvmm_clock_vcpu *cv = vcpu->svc_priv[PVMM_SVC_CLOCK];
+
+	pvmm_gpage_deactivate(&cv->rec);
+	mutex_lock(&cvm->lock);
+	list_del_rcu(&cv->node);
+	mutex_unlock(&cvm->lock);
+	/* the irq_work may still be looking at it */
+	kfree_rcu(cv, rcu);
+}
+
+static const struct pvmm_service pvmm_clock_service = {
+	.name = "clock",
+	.owner = THIS_MODULE,
+	.id = PVMM_SVC_CLOCK,
+	.vm_init = pvmm_clock_vm_init,
+	.vm_destroy = pvmm_clock_vm_destroy,
+	.vcpu_init = pvmm_clock_vcpu_init,
+	.vcpu_destroy = pvmm_clock_vcpu_destroy,
+	.sched_in = pvmm_clock_sched_in,
+	.call = pvmm_clock_call,
+	.vm_ctl = pvmm_clock_vm_ctl,
+	.memslots_changed = pvmm_clock_memslots_changed,
+};
+
+static int __init pvmm_clock_init(void)
+{
+	int r;
+
+	if (!tsc_khz)
+		return -ENODEV;
+	clocks_calc_mult_shift(&pvmm_clock_tsc_mult, &pvmm_clock_tsc_shift,
+			       tsc_khz, NSEC_PER_MSEC, 600);
+	/* Registering runs the notifier once: the host clock is known. */
+	r = pvclock_gtod_register_notifier(&pvmm_clock_gtod_nb);
+	if (r)
+		return r;
+	r = pvmm_service_register(&pvmm_clock_service);
+	if (r) {
+		pvclock_gtod_unregister_notifier(&pvmm_clock_gtod_nb);
+		irq_work_sync(&pvmm_clock_irq_work);
+	}
+	return r;
+}
+
+static void __exit pvmm_clock_exit(void)
+{
+	pvmm_service_unregister(&pvmm_clock_service);
+	pvclock_gtod_unregister_notifier(&pvmm_clock_gtod_nb);
+	irq_work_sync(&pvmm_clock_irq_work);
+	/* kfree_rcu() callbacks of the last VMs */
+	rcu_barrier();
+}
+
+module_init(pvmm_clock_init);
+module_exit(pvmm_clock_exit);
+MODULE_DESCRIPTION("pvmm clock service: kvmclock-layout records on the host's CLOCK_MONOTONIC");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest library for the clock service, for programs that play the guest:
+ * the shared record reader with user-space TSC and barriers, and the
+ * error measurement against CLOCK_MONOTONIC used by tests and benchmarks.
+ */
+#ifndef _PVMM_CLOCK_LIB_H
+#define _PVMM_CLOCK_LIB_H
+
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/timex.h>
+#include <x86intrin.h>
+
+#define PVMM_CLOCK_RDTSC()	(_mm_lfence(), __rdtsc())
+#define PVMM_CLOCK_RMB()	__asm__ __volatile__("" ::: "memory")
+#include <pvmm/clock_reader.h>
+
+#include "pvmm_vmm.h"
+
+static inline __u64 clock_now(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Whether the kernel's clocksource is the TSC (then records are stable). */
+static inline bool clock_host_tsc(void)
+{
+	char buf[32] = "";
+	int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+		      O_RDONLY);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = 0;
+	close(fd);
+	return !strncmp(buf, "tsc", 3);
+}
+
+/* Shift the host clock's frequency by @ppm, as NTP would (needs root). */
+static inline int clock_slew_ppm(long ppm)
+{
+	struct timex tx = { .modes = ADJ_FREQUENCY, .freq = ppm * 65536 };
+
+	return adjtimex(&tx) < 0 ? -errno : 0;
+}
+
+#define ERR_BUCKETS	100000		/* 1 ns each; beyond is counted last */
+#define ERR_WINDOW_NS	4000		/* drop samples whose bracket is wider */
+
+struct clock_err {
+	unsigned int *hist;
+	long samples;
+	long dropped;
+	__u64 max_ns;
+};
+
+static inline void clock_err_init(struct clock_err *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->hist = calloc(ERR_BUCKETS + 1, sizeof(*e->hist));
+}
+
+/*
+ * Sample |record - CLOCK_MONOTONIC| for @secs: each sample brackets one
+ * record read between two vDSO reads and compares with their midpoint.
+ * With @migrate, the thread hops to the next CPU every 10 ms.
+ */
+static inline void clock_err_run(struct clock_err *e,
+				 const struct pvmm_clock_record *rec,
+				 double secs, bool migrate)
+{
+	double end = vmm_now() + secs, hop = 0;
+	int ncpu = sysconf(_SC_NPROCESSORS_ONLN), cpu = 0;
+
+	while (vmm_now() < end) {
+		__u64 t1, t2, pv, mid, err;
+		__u8 flags;
+
+		if (migrate && vmm_now() > hop) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(cpu++ % ncpu, &set);
+			sched_setaffinity(0, sizeof(set), &set);
+			hop = vmm_now() + 0.01;
+		}
+		for (int i = 0; i < 1000; i++) {
+			t1 = clock_now(CLOCK_MONOTONIC);
+			pv = pvmm_clock_read(rec, &flags);
+			t2 = clock_now(CLOCK_MONOTONIC);
+			if (t2 - t1 > ERR_WINDOW_NS) {
+				e->dropped++;
+				continue;
+			}
+			mid = t1 + (t2 - t1) / 2;
+			err = pv > mid ? pv - mid : mid - pv;
+			e->hist[err < ERR_BUCKETS ? err : ERR_BUCKETS]++;
+			if (err > e->max_ns)
+				e->max_ns = err;
+			e->samples++;
+		}
+	}
+	if (migrate) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		for (int i = 0; i < ncpu; i++)
+			CPU_SET(i, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+}
+
+static inline __u64 clock_err_pct(const struct clock_err *e, double pct)
+{
+	long want = (long)(e->samples * pct / 100.0), seen = 0;
+
+	for (__u64 i = 0; i <= ERR_BUCKETS; i++) {
+		seen += e->hist[i];
+		if (seen > want)
+			return i;
+	}
+	return ERR_BUCKETS;
+}
+
+/* A VM with one memfd slot, the clock service and one bound vCPU. */
+struct clock_vm {
+	int vm;
+	int vcpu;
+	int memfd;
+	char *mem;
+	size_t size;
+	__u64 gpa;
+};
+
+static inline int clock_vm_open(struct clock_vm *c, size_t size, __u64 gpa)
+{
+	c->size = size;
+	c->gpa = gpa;
+	c->vm = vmm_open();
+	c->mem = vmm_memfd_map(size, &c->memfd);
+	if (c->vm < 0 || !c->mem)
+		return -1;
+	if (vmm_set_slot(c->vm, 0, gpa, size, c->mem, c->memfd, 0) ||
+	    vmm_ioctl(c->vm, PVMM_ENABLE_SERVICE, (void *)PVMM_SVC_CLOCK))
+		return -1;
+	c->vcpu = ioctl(c->vm, PVMM_CREATE_VCPU, 0);
+	if (c->vcpu < 0 || ioctl(c->vcpu, PVMM_VCPU_BIND))
+		return -1;
+	return 0;
+}
+
+static inline void clock_vm_close(struct clock_vm *c)
+{
+	close(c->vcpu);
+	close(c->vm);
+	munmap(c->mem, c->size);
+	close(c->memfd);
+}
+
+#endif /* _PVMM_CLOCK_LIB_H */

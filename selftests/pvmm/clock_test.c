@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvmm clock service selftests: this process is the VMM and the guest.
+ * Guest reads go through the shared record reader on the memfd mapping,
+ * exactly as a guest reads its memory.
+ *
+ * Needs pvmm.ko and pvmm_clock.ko loaded, debugfs mounted, and root (the
+ * slewing test steers the host clock with adjtimex).
+ */
+#include <pthread.h>
+#include <stddef.h>
+
+#include "clock_lib.h"
+#include "kselftest_harness.h"
+
+#define MEM_SIZE	(4UL << 20)
+#define GPA		0x100000ULL
+#define REC		0x1000		/* offset of vCPU 0's record */
+
+_Static_assert(sizeof(struct pvmm_clock_record) == PVMM_CLOCK_RECORD_SIZE,
+	      "record size");
+_Static_assert(offsetof(struct pvmm_clock_record, tsc_timestamp) == 8,
+	      "kvmclock layout");
+_Static_assert(offsetof(struct pvmm_clock_record, system_time) == 16,
+	      "kvmclock layout");
+_Static_assert(offsetof(struct pvmm_clock_record, tsc_to_system_mul) == 24,
+	      "kvmclock layout");
+_Static_assert(offsetof(struct pvmm_clock_record, tsc_shift) == 28,
+	      "kvmclock layout");
+_Static_assert(offsetof(struct pvmm_clock_record, flags) == 29,
+	      "kvmclock layout");
+
+FIXTURE(clock) {
+	struct clock_vm c;
+	struct pvmm_clock_record *rec;
+};
+
+FIXTURE_SETUP(clock)
+{
+	ASSERT_EQ(0, vmm_debugfs_wait("pinned_pages", 0, 5000));
+	ASSERT_EQ(0, clock_vm_open(&self->c, MEM_SIZE, GPA));
+	self->rec = (struct pvmm_clock_record *)(self->c.mem + REC);
+	ASSERT_EQ(0, vmm_call2(self->c.vcpu, PVMM_CLOCK_ENABLE, GPA + REC, 0));
+}
+
+FIXTURE_TEARDOWN(clock)
+{
+	clock_vm_close(&self->c);
+}
+
+static __u64 rec_read(const struct pvmm_clock_record *rec)
+{
+	__u8 flags;
+
+	return pvmm_clock_read(rec, &flags);
+}
+
+TEST_F(clock, record_and_info)
+{
+	bool tsc = clock_host_tsc();
+	__s64 info = vmm_call2(self->c.vcpu, PVMM_CLOCK_INFO, 0, 0);
+	__u8 flags;
+
+	EXPECT_EQ(0, self->rec->version & 1);
+	EXPECT_LT(0, self->rec->version);
+	EXPECT_EQ(tsc, !!(info & PVMM_CLOCK_INFO_TSC_STABLE));
+	EXPECT_NE(0, info & PVMM_CLOCK_INFO_EXT);
+	pvmm_clock_read(self->rec, &flags);
+	EXPECT_EQ(tsc ? PVMM_CLOCK_TSC_STABLE : 0, flags);
+	EXPECT_EQ(0, self->rec->pad0);
+	EXPECT_EQ(0, self->rec->reserved[0] | self->rec->reserved[1]);
+	TH_LOG("host clocksource %s, mul %u shift %d", tsc ? "tsc" : "other",
+	       self->rec->tsc_to_system_mul, self->rec->tsc_shift);
+}
+
+TEST_F(clock, reads_are_clock_monotonic)
+{
+	int close_enough = 0;
+
+	for (int i = 0; i < 2000; i++) {
+		__u64 t1 = clock_now(CLOCK_MONOTONIC);
+		__u64 pv = rec_read(self->rec);
+		__u64 t2 = clock_now(CLOCK_MONOTONIC);
+
+		ASSERT_LE(t1 - 1000, pv);
+		ASSERT_GE(t2 + 1000, pv);
+		close_enough += t2 - t1 < 2000;
+	}
+	EXPECT_LT(1000, close_enough);
+}
+
+TEST_F(clock, boot_offset)
+{
+	__u64 mono = clock_now(CLOCK_MONOTONIC);
+	__u64 boot = clock_now(CLOCK_BOOTTIME);
+	__u64 off = self->rec->boot_offset_ns;
+
+	EXPECT_GE(boot - mono + 1000000, off);
+	EXPECT_LE(boot - mono, off + 1000000);
+}
+
+TEST_F(clock, hostile_enable)
+{
+	int v = self->c.vcpu;
+	__u32 ver;
+
+	EXPECT_EQ(-EINVAL, vmm_call2(v, PVMM_CLOCK_ENABLE, GPA + REC + 8, 0));
+	EXPECT_EQ(-EINVAL, vmm_call2(v, PVMM_CLOCK_ENABLE, GPA + REC + 32, 0));
+	/* 32 bytes before a page end: unaligned, it would cross the page */
+	EXPECT_EQ(-EINVAL, vmm_call2(v, PVMM_CLOCK_ENABLE, GPA + 4096 - 32,
+				     0));
+	EXPECT_EQ(-EFAULT, vmm_call2(v, PVMM_CLOCK_ENABLE, GPA + MEM_SIZE, 0));
+	EXPECT_EQ(-EFAULT, vmm_call2(v, PVMM_CLOCK_ENABLE, GPA - 64, 0));
+	EXPECT_EQ(-EFAULT, vmm_call2(v, PVMM_CLOCK_ENABLE, ~63ULL, 0));
+	EXPECT_EQ(-EINVAL, vmm_call2(v, PVMM_CLOCK_ENABLE, ~0ULL, 0));
+	EXPECT_EQ(-EOPNOTSUPP, vmm_call2(v, PVMM_CALL_NR(PVMM_SVC_CLOCK, 99),
+					 0, 0));
+	/* A failed enable leaves the clock disabled, never half-enabled. */
+	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	ver = self->rec->version;
+	usleep(20000);
+	EXPECT_EQ(ver, self->rec->version);
+	/* Enable moves the record; the old place is no longer written. */
+	ASSERT_EQ(0, vmm_call2(v, PVMM_CLOCK_ENABLE, GPA + REC, 0));
+	ASSERT_EQ(0, vmm_call2(v, PVMM_CLOCK_ENABLE, GPA + 0x2040, 0));
+	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	ver = self->rec->version;
+	EXPECT_LT(0, ((struct pvmm_clock_record *)(self->c.mem + 0x2040))->
+		  version);
+	EXPECT_EQ(0, vmm_call2(v, PVMM_CLOCK_DISABLE, 0, 0));
+	EXPECT_EQ(0, vmm_call2(v, PVMM_CLOCK_DISABLE, 0, 0));
+	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	usleep(20000);
+	EXPECT_EQ(ver, self->rec->version);
+}
+
+struct storm {
+	int vm;
+	int id;
+	__u64 gpa;
+	int bad;
+};
+
+static void *thread_storm(void *p)
+{
+	struct storm *s = p;
+	int vcpu = ioctl(s->vm, PVMM_CREATE_VCPU, s->id);
+
+	if (vcpu < 0 || ioctl(vcpu, PVMM_VCPU_BIND)) {
+		s->bad = 1000;
+		return NULL;
+	}
+	for (int i = 0; i < 300; i++) {
+		__s64 r = vmm_call2(vcpu, PVMM_CLOCK_ENABLE,
+				    s->gpa + (i & 7) * 64, 0);
+
+		s->bad += r != 0;
+		s->bad += vmm_call2(vcpu, PVMM_CLOCK_ENABLE, s->gpa + 8, 0) !=
+			  -EINVAL;
+		if (i & 1)
+			s->bad += vmm_call2(vcpu, PVMM_CLOCK_DISABLE, 0, 0) != 0;
+		s->bad += vmm_call2(vcpu, PVMM_CLOCK_INFO, 0, 0) < 0;
+	}
+	close(vcpu);
+	return NULL;
+}
+
+/* Enable/disable storms from four vCPU threads at once, then teardown. */
+TEST_F(clock, enable_disable_storm)
+{
+	struct storm s[4];
+	pthread_t t[4];
+
+	for (int i = 0; i < 4; i++) {
+		s[i] = (struct storm){ self->c.vm, i + 1,
+				       GPA + 0x10000 * (i + 1), 0 };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, thread_storm, &s[i]));
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, s[i].bad);
+	}
+	EXPECT_EQ(1, vmm_debugfs_wait("pinned_pages", 1, 3000));
+}
+
+struct mono_reader {
+	const struct pvmm_clock_record *rec;
+	int cpu;
+	double end;
+	long reads;
+	long backwards;
+};
+
+static __u64 global_max;
+
+/* Each reader checks every read against the latest any reader saw. */
+static void *thread_mono(void *p)
+{
+	struct mono_reader *r = p;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	while (vmm_now() < r->end) {
+		for (int i = 0; i < 1000; i++) {
+			__u64 seen = __atomic_load_n(&global_max,
+						     __ATOMIC_SEQ_CST);
+			__u64 t = r->rec ? rec_read(r->rec) :
+					   PVMM_CLOCK_RDTSC();
+
+			if (t < seen)
+				r->backwards++;
+			while (t > seen &&
+			       !__atomic_compare_exchange_n(&global_max, &seen,
+							    t, false,
+							    __ATOMIC_SEQ_CST,
+							    __ATOMIC_SEQ_CST))
+				;
+		}
+		r->reads += 1000;
+	}
+	return NULL;
+}
+
+struct mono_vcpu {
+	int vm;
+	int id;
+	__u64 gpa;
+	struct mono_reader r;
+};
+
+static void *thread_vcpu_mono(void *p)
+{
+	struct mono_vcpu *m = p;
+	int vcpu = ioctl(m->vm, PVMM_CREATE_VCPU, m->id);
+
+	if (vcpu < 0 || ioctl(vcpu, PVMM_VCPU_BIND) ||
+	    vmm_call2(vcpu, PVMM_CLOCK_ENABLE, m->gpa, 0)) {
+		m->r.backwards = -1;
+		return NULL;
+	}
+	thread_mono(&m->r);
+	close(vcpu);
+	return NULL;
+}
+
+/* Four vCPU threads on four CPUs, each reading its own record. */
+TEST_F_TIMEOUT(clock, cross_vcpu_monotonic, 60)
+{
+	int ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	struct mono_vcpu m[4];
+	pthread_t t[4];
+	long reads = 0;
+
+	if (ncpu < 2)
+		SKIP(return, "needs two CPUs");
+	global_max = 0;
+	for (int i = 0; i < 4; i++) {
+		m[i] = (struct mono_vcpu){ self->c.vm, i + 1,
+					   GPA + 0x3000 + 64 * i };
+		m[i].r = (struct mono_reader){
+			(struct pvmm_clock_record *)(self->c.mem + 0x3000 +
+						     64 * i),
+			i % ncpu, vmm_now() + 5,
+		};
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, thread_vcpu_mono,
+					    &m[i]));
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, m[i].r.backwards);
+		reads += m[i].r.reads;
+	}
+	TH_LOG("%ld reads on %d CPUs", reads, ncpu);
+	EXPECT_LT(10000, reads);
+}
+
+/* The TSC itself never goes back across CPUs when records say stable. */
+TEST(host_tsc_monotonic_across_cpus)
+{
+	int ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	struct mono_reader r[4];
+	pthread_t t[4];
+
+	if (!clock_host_tsc())
+		SKIP(return, "host clocksource is not the TSC");
+	global_max = 0;
+	for (int i = 0; i < 4; i++) {
+		r[i] = (struct mono_reader){ NULL, i % ncpu, vmm_now() + 2 };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL,
+					    (void *(*)(void *))thread_mono,
+					    &r[i]));
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, r[i].backwards);
+	}
+}
+
+TEST_F(clock, disruption_and_guest_stopped)
+{
+	struct pvmm_service_ctl c = { .service = PVMM_SVC_CLOCK,
+				      .op = PVMM_CLOCK_CTL_DISRUPT };
+	__u8 flags;
+
+	pvmm_clock_read(self->rec, &flags);
+	EXPECT_EQ(0, flags & PVMM_CLOCK_GUEST_STOPPED);
+	c.in[0] = 1U << 7;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	c.in[0] = PVMM_CLOCK_DISRUPT_STOPPED;
+	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	pvmm_clock_read(self->rec, &flags);
+	EXPECT_NE(0, flags & PVMM_CLOCK_GUEST_STOPPED);
+	EXPECT_EQ(1, self->rec->disruptions);
+	/* It stays across host rewrites until the guest clears it. */
+	usleep(20000);
+	ASSERT_EQ(0, vmm_call2(self->c.vcpu, PVMM_CLOCK_ENABLE, GPA + REC, 0));
+	pvmm_clock_read(self->rec, &flags);
+	EXPECT_NE(0, flags & PVMM_CLOCK_GUEST_STOPPED);
+	__atomic_fetch_and(&self->rec->flags, ~PVMM_CLOCK_GUEST_STOPPED,
+			   __ATOMIC_SEQ_CST);
+	ASSERT_EQ(0, vmm_call2(self->c.vcpu, PVMM_CLOCK_ENABLE, GPA + REC, 0));
+	pvmm_clock_read(self->rec, &flags);
+	EXPECT_EQ(0, flags & PVMM_CLOCK_GUEST_STOPPED);
+	/* A migration without a pause only counts. */
+	c.in[0] = 0;
+	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	EXPECT_EQ(2, self->rec->disruptions);
+	pvmm_clock_read(self->rec, &flags);
+	EXPECT_EQ(0, flags & PVMM_CLOCK_GUEST_STOPPED);
+	c.op = PVMM_CLOCK_CTL_GET;
+	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	EXPECT_EQ(2, c.out[1]);
+	c.op = 77;
+	EXPECT_EQ(-EOPNOTSUPP, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+}
+
+TEST_F(clock, offsets)
+{
+	struct pvmm_service_ctl c = { .service = PVMM_SVC_CLOCK,
+				      .op = PVMM_CLOCK_CTL_SET_OFFSETS };
+	__u64 mono, pv, shift;
+
+	c.in[0] = 5000000000ULL;
+	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	mono = clock_now(CLOCK_MONOTONIC);
+	pv = rec_read(self->rec);
+	EXPECT_LT(mono + 5000000000ULL - 1000000, pv);
+	EXPECT_GT(mono + 5000000000ULL + 1000000, pv);
+	/* A guest TSC ahead of the host's: this host-TSC reader lags. */
+	c.in[0] = 0;
+	c.in[1] = 1ULL << 30;
+	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	shift = pvmm_clock_scale(1ULL << 30, self->rec->tsc_to_system_mul,
+				 self->rec->tsc_shift);
+	mono = clock_now(CLOCK_MONOTONIC);
+	pv = rec_read(self->rec);
+	EXPECT_LT(mono - shift - 1000000, pv);
+	EXPECT_GT(mono - shift + 1000000, pv);
+	/* Never a negative guest clock. */
+	c.in[0] = -(__s64)(clock_now(CLOCK_MONOTONIC) + 1000000000ULL);
+	c.in[1] = 0;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	c.op = PVMM_CLOCK_CTL_GET;
+	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	EXPECT_EQ(0, c.out[2]);
+	EXPECT_EQ(1ULL << 30, c.out[3]);
+}
+
+/* A memslot change unpins the record; the service pins it again. */
+TEST_F(clock, memslot_change)
+{
+	__u32 ver;
+
+	ASSERT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	ASSERT_EQ(0, vmm_set_slot(self->c.vm, 0, 0, 0, NULL, -1, 0));
+	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	ver = self->rec->version;
+	usleep(20000);
+	EXPECT_EQ(ver, self->rec->version);
+	ASSERT_EQ(0, vmm_set_slot(self->c.vm, 0, GPA, MEM_SIZE, self->c.mem,
+				  self->c.memfd, 0));
+	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	EXPECT_LT(ver, self->rec->version);
+	EXPECT_GT(clock_now(CLOCK_MONOTONIC) + 1000000, rec_read(self->rec));
+}
+
+/*
+ * |record - CLOCK_MONOTONIC| while the host slews its clock at +500 and
+ * -500 ppm, then while the vCPU thread hops between CPUs: 30 s in all.
+ */
+TEST_F_TIMEOUT(clock, accuracy_while_slewing, 120)
+{
+	struct clock_err e;
+	__u64 p99;
+
+	if (!clock_host_tsc())
+		SKIP(return, "host clocksource is not the TSC");
+	clock_err_init(&e);
+	ASSERT_NE(NULL, e.hist);
+	ASSERT_EQ(0, clock_slew_ppm(500));
+	clock_err_run(&e, self->rec, 10, false);
+	ASSERT_EQ(0, clock_slew_ppm(-500));
+	clock_err_run(&e, self->rec, 10, false);
+	ASSERT_EQ(0, clock_slew_ppm(0));
+	clock_err_run(&e, self->rec, 10, true);
+	p99 = clock_err_pct(&e, 99);
+	TH_LOG("%ld samples (%ld dropped): p50 %llu ns p99 %llu ns max %llu ns",
+	       e.samples, e.dropped, clock_err_pct(&e, 50), p99, e.max_ns);
+	EXPECT_LT(1000, e.samples);
+	EXPECT_GE(1000, p99);
+	free(e.hist);
+}
+
+TEST_HARNESS_MAIN
