@@ -11,7 +11,10 @@ tree=$1
 dst=$tree/drivers/virt/pvmm
 rm -rf "$dst"
 mkdir -p "$dst"
-cp -a "$top/Kbuild" "$top/Kconfig" "$top/include" "$top/pvmm" "$dst/"
+cp -a "$top/Kbuild" "$top/Kconfig" "$top/include" "$dst/"
+for d in pvmm pvclock pvsched balloon; do
+	[ -d "$top/$d" ] && cp -a "$top/$d" "$dst/"
+done
 # only sources: no objects from an out-of-tree build
 find "$dst" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
 	-o -name modules.order \) -delete

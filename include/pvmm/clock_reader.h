@@ -26,7 +26,7 @@ static inline __u64 pvmm_clock_scale(__u64 delta, __u32 mul, __s8 shift)
 #ifdef __KERNEL__
 	return mul_u64_u32_shr(delta, mul, 32);
 #else
-	return (__u64)(((unsigned __int128)delta * mul) >> 32);
+	return (__u64)(((__uint128_t)delta * mul) >> 32);
 #endif
 }
 

@@ -12,24 +12,28 @@
 #define ROUNDS	31
 #define ITERS	20000
 
-static volatile __u64 sink;
+static __u64 sink;	/* keeps the reads from being optimized out */
 
 static double time_vdso(void)
 {
 	double t = vmm_now();
+	__u64 acc = 0;
 
 	for (int i = 0; i < ITERS; i++)
-		sink += clock_now(CLOCK_MONOTONIC);
+		acc += clock_now(CLOCK_MONOTONIC);
+	sink += acc;
 	return vmm_now() - t;
 }
 
 static double time_record(const struct pvmm_clock_record *rec)
 {
 	double t = vmm_now();
+	__u64 acc = 0;
 	__u8 flags;
 
 	for (int i = 0; i < ITERS; i++)
-		sink += pvmm_clock_read(rec, &flags);
+		acc += pvmm_clock_read(rec, &flags);
+	sink += acc;
 	return vmm_now() - t;
 }
 

@@ -13,8 +13,20 @@
 #include <sys/timex.h>
 #include <x86intrin.h>
 
-#define PVMM_CLOCK_RDTSC()	(_mm_lfence(), __rdtsc())
-#define PVMM_CLOCK_RMB()	__asm__ __volatile__("" ::: "memory")
+static inline __u64 clock_rdtsc(void)
+{
+	_mm_lfence();		/* as the kernel's rdtsc_ordered() */
+	return __rdtsc();
+}
+
+/* x86 keeps loads in order: only the compiler must not reorder them */
+static inline void clock_rmb(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
+
+#define PVMM_CLOCK_RDTSC()	clock_rdtsc()
+#define PVMM_CLOCK_RMB()	clock_rmb()
 #include <pvmm/clock_reader.h>
 
 #include "pvmm_vmm.h"

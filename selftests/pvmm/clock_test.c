@@ -17,18 +17,17 @@
 #define GPA		0x100000ULL
 #define REC		0x1000		/* offset of vCPU 0's record */
 
-_Static_assert(sizeof(struct pvmm_clock_record) == PVMM_CLOCK_RECORD_SIZE,
-	      "record size");
-_Static_assert(offsetof(struct pvmm_clock_record, tsc_timestamp) == 8,
-	      "kvmclock layout");
-_Static_assert(offsetof(struct pvmm_clock_record, system_time) == 16,
-	      "kvmclock layout");
-_Static_assert(offsetof(struct pvmm_clock_record, tsc_to_system_mul) == 24,
-	      "kvmclock layout");
-_Static_assert(offsetof(struct pvmm_clock_record, tsc_shift) == 28,
-	      "kvmclock layout");
-_Static_assert(offsetof(struct pvmm_clock_record, flags) == 29,
-	      "kvmclock layout");
+/* The first 32 bytes are struct pvclock_vcpu_time_info, byte for byte. */
+TEST(record_layout)
+{
+	EXPECT_EQ(PVMM_CLOCK_RECORD_SIZE, sizeof(struct pvmm_clock_record));
+	EXPECT_EQ(8, offsetof(struct pvmm_clock_record, tsc_timestamp));
+	EXPECT_EQ(16, offsetof(struct pvmm_clock_record, system_time));
+	EXPECT_EQ(24, offsetof(struct pvmm_clock_record, tsc_to_system_mul));
+	EXPECT_EQ(28, offsetof(struct pvmm_clock_record, tsc_shift));
+	EXPECT_EQ(29, offsetof(struct pvmm_clock_record, flags));
+	EXPECT_EQ(32, offsetof(struct pvmm_clock_record, boot_offset_ns));
+}
 
 FIXTURE(clock) {
 	struct clock_vm c;
