@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <sys/timex.h>
 #include <x86intrin.h>
+#include <linux/types.h>
 
 static inline __u64 clock_rdtsc(void)
 {
@@ -63,13 +64,21 @@ static inline int clock_slew_ppm(long ppm)
 }
 
 #define ERR_BUCKETS	100000		/* 1 ns each; beyond is counted last */
-#define ERR_WINDOW_NS	4000		/* drop samples whose bracket is wider */
+/*
+ * A sample brackets a record read between two CLOCK_MONOTONIC reads. Its
+ * error is taken against their midpoint, so a bracket of width w adds up
+ * to w/2 of measurement error: wider brackets (an interrupt hit) are
+ * dropped and counted. A read outside its own bracket is a provable
+ * error, whatever the width.
+ */
+#define ERR_WINDOW_NS	1000
 
 struct clock_err {
 	unsigned int *hist;
 	long samples;
 	long dropped;
-	__u64 max_ns;
+	__u64 max_ns;		/* max |record - midpoint| */
+	__u64 outside_ns;	/* max distance of a read outside its bracket */
 };
 
 static inline void clock_err_init(struct clock_err *e)
@@ -106,6 +115,10 @@ static inline void clock_err_run(struct clock_err *e,
 			t1 = clock_now(CLOCK_MONOTONIC);
 			pv = pvmm_clock_read(rec, &flags);
 			t2 = clock_now(CLOCK_MONOTONIC);
+			if (pv < t1 && t1 - pv > e->outside_ns)
+				e->outside_ns = t1 - pv;
+			if (pv > t2 && pv - t2 > e->outside_ns)
+				e->outside_ns = pv - t2;
 			if (t2 - t1 > ERR_WINDOW_NS) {
 				e->dropped++;
 				continue;
