@@ -3,6 +3,7 @@
 # Out-of-tree build of the pvmm modules, and the project's test entry points.
 #   make                 build the modules against KDIR
 #   make lint            W=1, sparse (C=2) and checkpatch --strict; fails on any finding
+#   make graft-build     build the sources grafted into an x86_64 kernel tree
 #   make kunit           KUnit suites under UML, in a grafted Debian source tree
 #   make selftests       static selftest and tool binaries
 #   make vm-test         boot the test VM and run the kselftests there
@@ -18,7 +19,7 @@ endif
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 		    $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
 
-.PHONY: all modules clean lint kunit selftests vm-test test demo bench
+.PHONY: all modules clean lint graft-build kunit selftests vm-test test demo bench
 
 all: modules
 
@@ -33,6 +34,9 @@ clean:
 
 lint:
 	KDIR=$(KDIR) scripts/lint.sh
+
+graft-build:
+	scripts/graft-build.sh
 
 kunit:
 	scripts/kunit.sh

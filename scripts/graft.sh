@@ -26,4 +26,6 @@ if ! grep -q 'drivers/virt/pvmm/Kconfig' "$kconfig"; then
 	mv "$kconfig.new" "$kconfig"
 fi
 mk=$tree/drivers/virt/Makefile
-grep -q 'pvmm/' "$mk" || printf '\nobj-$(CONFIG_PVMM)\t\t+= pvmm/\n' >>"$mk"
+# host modules and guest halves each have their own option: always descend
+sed -i '/pvmm\//d' "$mk"
+printf 'obj-y\t\t\t\t+= pvmm/\n' >>"$mk"

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The project's test command (make test): lint, the KUnit suites under UML
-# and the kselftests in the test VM. Ends with "N passed, N failed" over
+# The project's test command (make test): lint, the x86_64 graft build,
+# the KUnit suites under UML and the kselftests in the test VM. Ends with "N passed, N failed" over
 # all KUnit and kselftest cases; exits non-zero on any failure.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +16,10 @@ rc=0
 echo "=== lint (W=1, sparse, checkpatch --strict)"
 "$top/scripts/lint.sh" >"$logs/lint" 2>&1 || rc=1
 grep -vE '^\s+(CC|LD|CHECK|BTF|MODPOST)|^Skipping|^make' "$logs/lint"
+
+echo "=== graft build (x86_64 tree: host modules and guest halves)"
+"$top/scripts/graft-build.sh" >"$logs/graft" 2>&1 || rc=1
+grep -vE '^graft-build:   ' "$logs/graft" | tail -n 20
 
 echo "=== KUnit (UML, grafted tree)"
 "$top/scripts/kunit.sh" 2>&1 | tee "$logs/kunit" | grep -E '^\[.*\] (\[|=|Testing)|^kunit:'

@@ -83,9 +83,11 @@ int main(void)
 	clock_slew_ppm(-500);
 	clock_err_run(&e, rec, 5, false);
 	clock_slew_ppm(0);
-	printf("# pvclock error while slewing +-500 ppm: %ld samples, %ld dropped (bracket > %d ns), p50 %llu ns, max outside bracket %llu ns\n",
-	       e.samples, e.dropped, ERR_WINDOW_NS, clock_err_pct(&e, 50),
-	       e.outside_ns);
+	printf("# pvclock error while slewing +-500 ppm: %ld samples, ",
+	       e.samples);
+	printf("%ld dropped (bracket > %d ns), p50 %llu ns, ", e.dropped,
+	       ERR_WINDOW_NS, clock_err_pct(&e, 50));
+	printf("max outside bracket %llu ns\n", e.outside_ns);
 	printf("bench: pvclock_err_p99_ns ratio=%llu target=1000\n",
 	       clock_err_pct(&e, 99));
 	printf("bench: pvclock_err_max_ns ratio=%llu target=1000\n",

@@ -405,9 +405,9 @@ TEST_F_TIMEOUT(clock, accuracy_while_slewing, 120)
 	ASSERT_EQ(0, clock_slew_ppm(0));
 	clock_err_run(&e, self->rec, 10, true);
 	p99 = clock_err_pct(&e, 99);
-	TH_LOG("%ld samples (%ld dropped): p50 %llu ns p99 %llu ns max %llu ns, outside bracket %llu ns",
-	       e.samples, e.dropped, clock_err_pct(&e, 50), p99, e.max_ns,
-	       e.outside_ns);
+	TH_LOG("%ld samples (%ld dropped): p50 %llu p99 %llu max %llu ns",
+	       e.samples, e.dropped, clock_err_pct(&e, 50), p99, e.max_ns);
+	TH_LOG("largest read outside its bracket: %llu ns", e.outside_ns);
 	EXPECT_LT(1000, e.samples);
 	EXPECT_GT(e.samples, e.dropped * 10);
 	EXPECT_GE(1000, p99);

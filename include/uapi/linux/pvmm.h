@@ -38,6 +38,19 @@
 #define PVMM_CALL_ABI_VERSION	PVMM_CALL_NR(PVMM_SVC_HUB, 1)
 #define PVMM_CALL_FEATURES	PVMM_CALL_NR(PVMM_SVC_HUB, 2)
 
+/*
+ * How an x86-64 guest finds and calls the hub, through its VMM. The VMM
+ * answers CPUID leaf PVMM_CPUID_SIGNATURE with eax = the highest pvmm leaf
+ * and ebx, ecx, edx = "PVMM", "PVMM", "PVMM"; leaf PVMM_CPUID_DOORBELL
+ * with eax = an I/O port and ebx = PVMM_ABI_VERSION. A call is
+ * "outl %eax, %dx" with dx = that port, eax = the call number and rbx,
+ * rcx, rsi, rdi, r8, r9 = the six arguments; the VMM forwards it with
+ * PVMM_VCPU_CALL and puts the result in rax.
+ */
+#define PVMM_CPUID_SIGNATURE	0x40000100
+#define PVMM_CPUID_DOORBELL	0x40000101
+#define PVMM_CPUID_SIG		0x4d4d5650	/* "PVMM" */
+
 /* PVMM_GET_VERSION */
 struct pvmm_version {
 	__u32 abi_version;
