@@ -3,18 +3,19 @@
  * pvmm_demo: a minimal VMM that shows the hub at work. It gives a VM
  * memfd-backed guest memory, runs two vCPU threads that bind themselves
  * and forward guest calls, and prints what the guest saw and what the
- * hub's debugfs says.
+ * hub's debugfs says. With pvmm_clock loaded, each vCPU also enables its
+ * clock record and reads it the way a guest does.
  */
 #include <pthread.h>
 
-#include "../selftests/pvmm/pvmm_vmm.h"
+#include "../selftests/pvmm/clock_lib.h"
 #include "../pvmm/pvmm_test.h"
 
 #define MEM	(16UL << 20)
 #define GPA	0x100000ULL
 #define TNR(fn)	PVMM_CALL_NR(PVMM_SVC_TEST, fn)
 
-static int vm, has_test;
+static int vm, has_test, has_clock;
 static char *mem;
 
 static void *vcpu_thread(void *arg)
@@ -47,6 +48,26 @@ static void *vcpu_thread(void *arg)
 		       id);
 		printf("in %llu out %llu\n", (unsigned long long)vmm_load(&cnt[0]),
 		       (unsigned long long)vmm_load(&cnt[1]));
+	}
+	if (has_clock) {
+		__u64 gpa = GPA + 0x4000 + id * 64;
+		const struct pvmm_clock_record *r =
+			(const void *)(mem + 0x4000 + id * 64);
+		__u64 t1, t2, pv;
+		__u8 flags;
+
+		printf("vcpu%ld: clock enable at gpa %#llx -> %lld\n", id, gpa,
+		       vmm_call2(vcpu, PVMM_CLOCK_ENABLE, gpa, 0));
+		t1 = clock_now(CLOCK_MONOTONIC);
+		pv = pvmm_clock_read(r, &flags);
+		t2 = clock_now(CLOCK_MONOTONIC);
+		printf("vcpu%ld: host CLOCK_MONOTONIC %llu, guest clock %llu, ",
+		       id, (unsigned long long)t1, (unsigned long long)pv);
+		printf("host again %llu ns: %s\n", (unsigned long long)t2,
+		       t1 <= pv && pv <= t2 ? "in between" : "OUTSIDE");
+		printf("vcpu%ld: record flags %#x%s, version %u\n", id, flags,
+		       flags & PVMM_CLOCK_TSC_STABLE ? " (TSC stable)" : "",
+		       r->version);
 	}
 	close(vcpu);
 	return NULL;
@@ -89,6 +110,9 @@ int main(void)
 	printf("vm: 16 MiB of memfd guest memory at gpa %#llx\n", GPA);
 	has_test = !vmm_ioctl(vm, PVMM_ENABLE_SERVICE, (void *)PVMM_SVC_TEST);
 	printf("vm: test service %s\n", has_test ? "enabled" : "not loaded");
+	has_clock = !vmm_ioctl(vm, PVMM_ENABLE_SERVICE,
+			       (void *)PVMM_SVC_CLOCK);
+	printf("vm: clock service %s\n", has_clock ? "enabled" : "not loaded");
 	for (long i = 0; i < 2; i++)
 		pthread_create(&t[i], NULL, vcpu_thread, (void *)i);
 	usleep(20000);
