@@ -24,8 +24,8 @@
 
 #include <pvmm/guest.h>
 
-/* as pvclock_read_begin(): the version is read before the data, and after */
 #define PVMM_CLOCK_RDTSC()	rdtsc_ordered()
+/* as pvclock_read_begin(): the version is read before the data, and after */
 #define PVMM_CLOCK_RMB()	virt_rmb()
 #include <pvmm/clock_reader.h>
 
