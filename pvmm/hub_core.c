@@ -156,11 +156,22 @@ int pvmm_memslots_translate(const struct pvmm_memslots *s, u64 gpa, u64 len,
 
 	if (!len)
 		return -EINVAL;
-	slot = pvmm_memslots_find(s, gpa);
-	if (!slot || len > slot->size - (gpa - slot->gpa))
+	slot = pvmm_memslots_range(s, gpa, len);
+	if (!slot)
 		return -EFAULT;
 	*uaddr = slot->uaddr + (gpa - slot->gpa);
 	return 0;
+}
+
+/* The slot that holds all of [@gpa, @gpa + @len), or NULL. */
+const struct pvmm_slot *pvmm_memslots_range(const struct pvmm_memslots *s,
+					    u64 gpa, u64 len)
+{
+	const struct pvmm_slot *slot = pvmm_memslots_find(s, gpa);
+
+	if (!slot || len > slot->size - (gpa - slot->gpa))
+		return NULL;
+	return slot;
 }
 
 bool pvmm_range_in_page(u64 gpa, u64 len)

@@ -3,6 +3,8 @@
  * Guest memory for services: copies by guest-physical address through the
  * VMM's mapping, and pinned records that atomic context can write.
  */
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -52,6 +54,43 @@ int pvmm_write_guest(struct pvmm_vm *vm, u64 gpa, const void *data,
 	return copy_to_user(p, data, len) ? -EFAULT : 0;
 }
 EXPORT_SYMBOL_GPL(pvmm_write_guest);
+
+/**
+ * pvmm_guest_backing() - what holds a guest-physical range
+ * @vm: the VM
+ * @gpa: start of the range
+ * @len: length, not zero; the range must lie in one memslot
+ * @b: the slot's memfd (a new reference, to fput(); NULL for a slot
+ *     without one) and the range's offset in it, and its VMM address
+ *
+ * Call from a thread of the VMM: @b->uaddr is in its address space.
+ *
+ * Return: 0, -EINVAL (empty range) or -EFAULT.
+ */
+int pvmm_guest_backing(struct pvmm_vm *vm, u64 gpa, u64 len,
+		       struct pvmm_backing *b)
+{
+	const struct pvmm_slot *slot;
+	int idx, r = 0;
+
+	if (!len)
+		return -EINVAL;
+	if (current->mm != vm->mm)
+		return -EFAULT;
+	idx = srcu_read_lock(&vm->srcu);
+	slot = pvmm_memslots_range(srcu_dereference(vm->slots, &vm->srcu),
+				   gpa, len);
+	if (slot) {
+		b->uaddr = slot->uaddr + (gpa - slot->gpa);
+		b->offset = slot->offset + (gpa - slot->gpa);
+		b->file = slot->file ? get_file(slot->file) : NULL;
+	} else {
+		r = -EFAULT;
+	}
+	srcu_read_unlock(&vm->srcu, idx);
+	return r;
+}
+EXPORT_SYMBOL_GPL(pvmm_guest_backing);
 
 void pvmm_gpage_init(struct pvmm_gpage *gp, struct pvmm_vm *vm)
 {

@@ -153,6 +153,16 @@ int pvmm_read_guest(struct pvmm_vm *vm, u64 gpa, void *data, size_t len);
 int pvmm_write_guest(struct pvmm_vm *vm, u64 gpa, const void *data,
 		     size_t len);
 
+/* What holds a guest range: see pvmm_guest_backing(). */
+struct pvmm_backing {
+	struct file *file;
+	u64 offset;
+	u64 uaddr;
+};
+
+int pvmm_guest_backing(struct pvmm_vm *vm, u64 gpa, u64 len,
+		       struct pvmm_backing *b);
+
 /**
  * struct pvmm_gpage - a pinned, kernel-mapped guest record
  * @lock: taken for read around atomic-context access

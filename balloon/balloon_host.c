@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvmm_balloon: the host half of the balloon service. The guest gives
+ * pages back in batches of ranges; the module punches holes in the memfd
+ * behind them (or, for a slot without a memfd, zaps the VMM's private
+ * anonymous pages), so the host's memory really drops, and keeps the
+ * exact set of ballooned pages. The operator sets a target through sysfs,
+ * the VMM through PVMM_SERVICE_CTL; the guest reads it in a config record.
+ */
+#include <linux/debugfs.h>
+#include <linux/falloc.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kobject.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+
+#include <pvmm/service.h>
+
+#include "balloon_core.h"
+
+/* Bounds the memory one guest can make the host spend on its extents. */
+static unsigned long pvmm_balloon_max_extents = 1 << 20;
+module_param_named(max_extents, pvmm_balloon_max_extents, ulong, 0644);
+MODULE_PARM_DESC(max_extents,
+		 "Most separate ballooned ranges one VM may have (default 1M)");
+
+struct pvmm_balloon_vm {
+	struct kobject kobj;		/* /sys/kernel/pvmm_balloon/vm<N> */
+	struct mutex lock;		/* everything below */
+	struct pvmm_vm *vm;		/* NULL once the VM is gone */
+	struct pvmm_balloon_set set;
+	struct pvmm_balloon_range *batch;	/* one batch, copied in */
+	struct pvmm_gpage config;
+	u32 config_version;
+	u64 target;
+	u64 released_bytes;
+	u64 reported_bytes;
+	u64 stats[PVMM_BALLOON_S_NR];
+	u64 stats_updates;
+	pid_t pid;
+};
+
+static struct kobject *pvmm_balloon_root;
+
+static struct pvmm_balloon_vm *pvmm_balloon_vm(struct pvmm_vm *vm)
+{
+	return vm->svc_priv[PVMM_SVC_BALLOON];
+}
+
+/* The config record, under the same version protocol as the clock. */
+static void pvmm_balloon_publish(struct pvmm_balloon_vm *bvm)
+{
+	struct pvmm_balloon_config *c;
+	unsigned long flags;
+	u32 v;
+
+	lockdep_assert_held(&bvm->lock);
+	c = pvmm_gpage_begin(&bvm->config, &flags);
+	if (c) {
+		v = bvm->config_version | 1;
+		WRITE_ONCE(c->version, v);
+		/* The odd version is visible before any field changes. */
+		smp_wmb();
+		WRITE_ONCE(c->report_order, PVMM_BALLOON_REPORT_ORDER);
+		WRITE_ONCE(c->target_pages, bvm->target);
+		WRITE_ONCE(c->ballooned_pages, bvm->set.pages);
+		/* Every field is visible before the version turns even. */
+		smp_wmb();
+		WRITE_ONCE(c->version, v + 1);
+		bvm->config_version = v + 1;
+	}
+	pvmm_gpage_end(&bvm->config, flags);
+}
+
+/* A slot without a memfd: only the VMM's private anonymous memory. */
+static int pvmm_balloon_zap(u64 uaddr, u64 len, u64 *released)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	long before, after;
+	int r = -EOPNOTSUPP;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, uaddr);
+	if (vma && vma->vm_start <= uaddr && vma->vm_end >= uaddr + len &&
+	    vma_is_anonymous(vma) &&
+	    !(vma->vm_flags & (VM_SHARED | VM_LOCKED | VM_HUGETLB |
+			       VM_PFNMAP | VM_IO))) {
+		before = get_mm_counter(mm, MM_ANONPAGES);
+		zap_page_range(vma, uaddr, len);
+		after = get_mm_counter(mm, MM_ANONPAGES);
+		*released = before > after ? (before - after) << PAGE_SHIFT : 0;
+		r = 0;
+	}
+	mmap_read_unlock(mm);
+	return r;
+}
+
+/* Release the host memory behind one range; *released: bytes freed. */
+static int pvmm_balloon_release(struct pvmm_vm *vm,
+				const struct pvmm_balloon_range *range,
+				u64 *released)
+{
+	struct pvmm_backing b;
+	loff_t before, after;
+	int r;
+
+	r = pvmm_guest_backing(vm, range->gpa, range->len, &b);
+	if (r)
+		return r;
+	if (!b.file)
+		return pvmm_balloon_zap(b.uaddr, range->len, released);
+	before = inode_get_bytes(file_inode(b.file));
+	r = vfs_fallocate(b.file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  b.offset, range->len);
+	after = inode_get_bytes(file_inode(b.file));
+	fput(b.file);
+	*released = before > after ? before - after : 0;
+	return r;
+}
+
+/* Every range is backed by something we can release, before any change. */
+static int pvmm_balloon_check_backing(struct pvmm_vm *vm,
+				      const struct pvmm_balloon_range *r,
+				      u32 n)
+{
+	struct pvmm_backing b;
+	u32 i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = pvmm_guest_backing(vm, r[i].gpa, r[i].len, &b);
+		if (err)
+			return err;
+		if (b.file)
+			fput(b.file);
+	}
+	return 0;
+}
+
+static s64 pvmm_balloon_inflate(struct pvmm_balloon_vm *bvm, u32 n)
+{
+	struct pvmm_balloon_range *r = bvm->batch;
+	u64 done = 0, added, released;
+	s64 err;
+	u32 i;
+
+	err = pvmm_balloon_check_backing(bvm->vm, r, n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		err = pvmm_balloon_release(bvm->vm, &r[i], &released);
+		bvm->released_bytes += released;
+		if (!err)
+			err = pvmm_balloon_set_add(&bvm->set,
+						   r[i].gpa >> PAGE_SHIFT,
+						   (r[i].gpa + r[i].len) >>
+						   PAGE_SHIFT, &added);
+		if (err)
+			return done ? done : err;
+		done += added;
+	}
+	return done;
+}
+
+/* All or nothing: every page must be in the balloon. */
+static s64 pvmm_balloon_deflate(struct pvmm_balloon_vm *bvm, u32 n)
+{
+	struct pvmm_balloon_range *r = bvm->batch;
+	u64 done = 0;
+	s64 err;
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (!pvmm_balloon_set_covers(&bvm->set, r[i].gpa >> PAGE_SHIFT,
+					     (r[i].gpa + r[i].len) >>
+					     PAGE_SHIFT))
+			return -EINVAL;
+	for (i = 0; i < n; i++) {
+		err = pvmm_balloon_set_remove(&bvm->set, r[i].gpa >> PAGE_SHIFT,
+					      (r[i].gpa + r[i].len) >>
+					      PAGE_SHIFT);
+		if (err)
+			return done ? done : err;
+		done += r[i].len >> PAGE_SHIFT;
+	}
+	return done;
+}
+
+/* Free page reporting: release, but the pages stay the guest's. */
+static s64 pvmm_balloon_report(struct pvmm_balloon_vm *bvm, u32 n)
+{
+	struct pvmm_balloon_range *r = bvm->batch;
+	u64 done = 0, released;
+	s64 err;
+	u32 i;
+
+	err = pvmm_balloon_check_backing(bvm->vm, r, n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		err = pvmm_balloon_release(bvm->vm, &r[i], &released);
+		bvm->reported_bytes += released;
+		if (err)
+			return done ? done : err;
+		done += released;
+	}
+	return done;
+}
+
+static s64 pvmm_balloon_batch(struct pvmm_balloon_vm *bvm, unsigned int fn,
+			      u64 list, u64 n)
+{
+	u64 min_len = fn == (PVMM_BALLOON_REPORT & 0xff) ?
+		      PAGE_SIZE << PVMM_BALLOON_REPORT_ORDER : 0;
+	s64 r;
+
+	/* the list lies in one page */
+	if (!n || n > PVMM_BALLOON_MAX_BATCH ||
+	    offset_in_page(list) + n * sizeof(*bvm->batch) > PAGE_SIZE)
+		return -EINVAL;
+	r = pvmm_read_guest(bvm->vm, list, bvm->batch,
+			    n * sizeof(*bvm->batch));
+	if (r)
+		return r;
+	r = pvmm_balloon_check_batch(bvm->batch, n, min_len);
+	if (r)
+		return r;
+	switch (fn) {
+	case PVMM_BALLOON_INFLATE & 0xff:
+		r = pvmm_balloon_inflate(bvm, n);
+		break;
+	case PVMM_BALLOON_DEFLATE & 0xff:
+		r = pvmm_balloon_deflate(bvm, n);
+		break;
+	default:
+		r = pvmm_balloon_report(bvm, n);
+		break;
+	}
+	pvmm_balloon_publish(bvm);
+	return r;
+}
+
+static s64 pvmm_balloon_stats_in(struct pvmm_balloon_vm *bvm, u64 list,
+				 u64 n)
+{
+	struct pvmm_balloon_stat st[PVMM_BALLOON_MAX_STATS];
+	s64 r;
+	u64 i;
+
+	if (!n || n > PVMM_BALLOON_MAX_STATS)
+		return -EINVAL;
+	r = pvmm_read_guest(bvm->vm, list, st, n * sizeof(st[0]));
+	if (r)
+		return r;
+	/* Unknown tags are a newer guest's: skipped. */
+	for (i = 0; i < n; i++)
+		if (st[i].tag < PVMM_BALLOON_S_NR)
+			bvm->stats[st[i].tag] = st[i].val;
+	bvm->stats_updates++;
+	return 0;
+}
+
+static s64 pvmm_balloon_config_at(struct pvmm_balloon_vm *bvm, u64 gpa)
+{
+	s64 r;
+
+	if (!IS_ALIGNED(gpa, 64))
+		return -EINVAL;
+	r = pvmm_gpage_activate(&bvm->config, gpa,
+				sizeof(struct pvmm_balloon_config));
+	if (!r)
+		pvmm_balloon_publish(bvm);
+	return r;
+}
+
+static int pvmm_balloon_call(struct pvmm_vcpu *vcpu, unsigned int fn,
+			     const u64 *args, s64 *ret)
+{
+	struct pvmm_balloon_vm *bvm = pvmm_balloon_vm(vcpu->vm);
+
+	mutex_lock(&bvm->lock);
+	switch (fn) {
+	case PVMM_BALLOON_CONFIG & 0xff:
+		*ret = pvmm_balloon_config_at(bvm, args[0]);
+		break;
+	case PVMM_BALLOON_INFLATE & 0xff:
+	case PVMM_BALLOON_DEFLATE & 0xff:
+	case PVMM_BALLOON_REPORT & 0xff:
+		*ret = pvmm_balloon_batch(bvm, fn, args[0], args[1]);
+		break;
+	case PVMM_BALLOON_STATS & 0xff:
+		*ret = pvmm_balloon_stats_in(bvm, args[0], args[1]);
+		break;
+	default:
+		*ret = -EOPNOTSUPP;
+		break;
+	}
+	mutex_unlock(&bvm->lock);
+	return 0;
+}
+
+static int pvmm_balloon_vm_ctl(struct pvmm_vm *vm, u32 op, const u64 *in,
+			       u64 *out)
+{
+	struct pvmm_balloon_vm *bvm = pvmm_balloon_vm(vm);
+	int r = 0;
+	u64 i;
+
+	mutex_lock(&bvm->lock);
+	switch (op) {
+	case PVMM_BALLOON_CTL_SET_TARGET:
+		bvm->target = in[0];
+		pvmm_balloon_publish(bvm);
+		break;
+	case PVMM_BALLOON_CTL_GET:
+		out[0] = bvm->target;
+		out[1] = bvm->set.pages;
+		out[2] = bvm->released_bytes;
+		out[3] = bvm->reported_bytes;
+		out[4] = bvm->set.extents;
+		out[5] = bvm->stats_updates;
+		break;
+	case PVMM_BALLOON_CTL_GET_STATS:
+		if (in[0] >= PVMM_BALLOON_S_NR) {
+			r = -EINVAL;
+			break;
+		}
+		for (i = 0; i < 6 && in[0] + i < PVMM_BALLOON_S_NR; i++)
+			out[i] = bvm->stats[in[0] + i];
+		break;
+	default:
+		r = -EOPNOTSUPP;
+		break;
+	}
+	mutex_unlock(&bvm->lock);
+	return r;
+}
+
+static void pvmm_balloon_memslots_changed(struct pvmm_vm *vm)
+{
+	struct pvmm_balloon_vm *bvm = pvmm_balloon_vm(vm);
+
+	mutex_lock(&bvm->lock);
+	if (!pvmm_gpage_refresh(&bvm->config))
+		pvmm_balloon_publish(bvm);
+	mutex_unlock(&bvm->lock);
+}
+
+/* sysfs: the operator's view and control of one VM's balloon */
+
+#define to_bvm(k)	container_of(k, struct pvmm_balloon_vm, kobj)
+
+static ssize_t pvmm_balloon_show_u64(struct kobject *kobj, char *buf,
+				     size_t off)
+{
+	struct pvmm_balloon_vm *bvm = to_bvm(kobj);
+	u64 v;
+
+	mutex_lock(&bvm->lock);
+	v = *(u64 *)((char *)bvm + off);
+	mutex_unlock(&bvm->lock);
+	return sysfs_emit(buf, "%llu\n", v);
+}
+
+#define PVMM_BALLOON_RO(name, field)					\
+static ssize_t name##_show(struct kobject *kobj,			\
+			   struct kobj_attribute *attr, char *buf)	\
+{									\
+	return pvmm_balloon_show_u64(kobj, buf,				\
+			offsetof(struct pvmm_balloon_vm, field));	\
+}									\
+static struct kobj_attribute name##_attr = __ATTR_RO(name)
+
+PVMM_BALLOON_RO(ballooned_pages, set.pages);
+PVMM_BALLOON_RO(released_bytes, released_bytes);
+PVMM_BALLOON_RO(reported_bytes, reported_bytes);
+
+static ssize_t pid_show(struct kobject *kobj, struct kobj_attribute *attr,
+			char *buf)
+{
+	return sysfs_emit(buf, "%d\n", to_bvm(kobj)->pid);
+}
+static struct kobj_attribute pid_attr = __ATTR_RO(pid);
+
+static ssize_t target_pages_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return pvmm_balloon_show_u64(kobj, buf,
+				     offsetof(struct pvmm_balloon_vm, target));
+}
+
+static ssize_t target_pages_store(struct kobject *kobj,
+				  struct kobj_attribute *attr,
+				  const char *buf, size_t count)
+{
+	struct pvmm_balloon_vm *bvm = to_bvm(kobj);
+	u64 v;
+	int r;
+
+	r = kstrtou64(buf, 0, &v);
+	if (r)
+		return r;
+	mutex_lock(&bvm->lock);
+	bvm->target = v;
+	if (bvm->vm)
+		pvmm_balloon_publish(bvm);
+	mutex_unlock(&bvm->lock);
+	return count;
+}
+static struct kobj_attribute target_pages_attr = __ATTR_RW(target_pages);
+
+static struct attribute *pvmm_balloon_attrs[] = {
+	&pid_attr.attr,
+	&target_pages_attr.attr,
+	&ballooned_pages_attr.attr,
+	&released_bytes_attr.attr,
+	&reported_bytes_attr.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(pvmm_balloon);
+
+static void pvmm_balloon_kobj_release(struct kobject *kobj)
+{
+	kfree(to_bvm(kobj));
+}
+
+static struct kobj_type pvmm_balloon_ktype = {
+	.release = pvmm_balloon_kobj_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = pvmm_balloon_groups,
+};
+
+static const char * const pvmm_balloon_stat_names[PVMM_BALLOON_S_NR] = {
+	"swap_in", "swap_out", "major_faults", "minor_faults",
+	"free_bytes", "total_bytes", "available_bytes", "caches_bytes",
+};
+
+static int pvmm_balloon_debugfs_show(struct seq_file *m, void *unused)
+{
+	struct pvmm_balloon_vm *bvm = m->private;
+	int i;
+
+	mutex_lock(&bvm->lock);
+	seq_printf(m, "target_pages: %llu\n", bvm->target);
+	seq_printf(m, "ballooned_pages: %llu\n", bvm->set.pages);
+	seq_printf(m, "extents: %llu\n", bvm->set.extents);
+	seq_printf(m, "released_bytes: %llu\n", bvm->released_bytes);
+	seq_printf(m, "reported_bytes: %llu\n", bvm->reported_bytes);
+	seq_printf(m, "stats_updates: %llu\n", bvm->stats_updates);
+	for (i = 0; i < PVMM_BALLOON_S_NR; i++)
+		seq_printf(m, "guest_%s: %llu\n", pvmm_balloon_stat_names[i],
+			   bvm->stats[i]);
+	mutex_unlock(&bvm->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pvmm_balloon_debugfs);
+
+static int pvmm_balloon_vm_init(struct pvmm_vm *vm)
+{
+	struct pvmm_balloon_vm *bvm;
+	int r;
+
+	bvm = kzalloc(sizeof(*bvm), GFP_KERNEL_ACCOUNT);
+	if (!bvm)
+		return -ENOMEM;
+	bvm->batch = kmalloc_array(PVMM_BALLOON_MAX_BATCH, sizeof(*bvm->batch),
+				   GFP_KERNEL_ACCOUNT);
+	if (!bvm->batch) {
+		kfree(bvm);
+		return -ENOMEM;
+	}
+	mutex_init(&bvm->lock);
+	bvm->vm = vm;
+	bvm->pid = vm->pid;
+	pvmm_balloon_set_init(&bvm->set, READ_ONCE(pvmm_balloon_max_extents));
+	pvmm_gpage_init(&bvm->config, vm);
+	r = kobject_init_and_add(&bvm->kobj, &pvmm_balloon_ktype,
+				 pvmm_balloon_root, "vm%d", vm->id);
+	if (r) {
+		kfree(bvm->batch);
+		kobject_put(&bvm->kobj);	/* frees bvm */
+		return r;
+	}
+	vm->svc_priv[PVMM_SVC_BALLOON] = bvm;
+	debugfs_create_file("balloon", 0400, vm->debugfs, bvm,
+			    &pvmm_balloon_debugfs_fops);
+	return 0;
+}
+
+static void pvmm_balloon_vm_destroy(struct pvmm_vm *vm)
+{
+	struct pvmm_balloon_vm *bvm = pvmm_balloon_vm(vm);
+
+	mutex_lock(&bvm->lock);
+	pvmm_gpage_deactivate(&bvm->config);
+	pvmm_balloon_set_destroy(&bvm->set);
+	kfree(bvm->batch);
+	bvm->batch = NULL;
+	bvm->vm = NULL;
+	mutex_unlock(&bvm->lock);
+	/* sysfs readers may hold it a little longer */
+	kobject_del(&bvm->kobj);
+	kobject_put(&bvm->kobj);
+}
+
+static const struct pvmm_service pvmm_balloon_service = {
+	.name = "balloon",
+	.owner = THIS_MODULE,
+	.id = PVMM_SVC_BALLOON,
+	.vm_init = pvmm_balloon_vm_init,
+	.vm_destroy = pvmm_balloon_vm_destroy,
+	.call = pvmm_balloon_call,
+	.vm_ctl = pvmm_balloon_vm_ctl,
+	.memslots_changed = pvmm_balloon_memslots_changed,
+};
+
+static int __init pvmm_balloon_init(void)
+{
+	int r;
+
+	pvmm_balloon_root = kobject_create_and_add("pvmm_balloon", kernel_kobj);
+	if (!pvmm_balloon_root)
+		return -ENOMEM;
+	r = pvmm_service_register(&pvmm_balloon_service);
+	if (r)
+		kobject_put(pvmm_balloon_root);
+	return r;
+}
+
+static void __exit pvmm_balloon_exit(void)
+{
+	pvmm_service_unregister(&pvmm_balloon_service);
+	kobject_put(pvmm_balloon_root);
+}
+
+module_init(pvmm_balloon_init);
+module_exit(pvmm_balloon_exit);
+MODULE_DESCRIPTION("pvmm balloon service: guest memory given back to the host");
+MODULE_LICENSE("GPL");

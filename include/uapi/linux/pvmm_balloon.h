@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * pvmm balloon service (PVMM_SVC_BALLOON): the host sets a target, the
+ * guest gives pages back in batches of ranges, the host releases the
+ * memory behind them. See Documentation/pvmm/balloon.rst.
+ */
+#ifndef _UAPI_LINUX_PVMM_BALLOON_H
+#define _UAPI_LINUX_PVMM_BALLOON_H
+
+#include <linux/types.h>
+#include <linux/pvmm.h>
+
+/*
+ * Guest calls.
+ * CONFIG(gpa): where the host publishes struct pvmm_balloon_config
+ *   (64-byte aligned, in a memslot).
+ * INFLATE(list, n), DEFLATE(list, n), REPORT(list, n): @list is the
+ *   guest-physical address of @n struct pvmm_balloon_range (1 to
+ *   PVMM_BALLOON_MAX_BATCH, the list inside one page); ranges of a batch
+ *   must not overlap. INFLATE returns the pages newly ballooned (pages
+ *   already in the balloon are not counted twice), DEFLATE the pages
+ *   returned (every page must be in the balloon, or nothing happens),
+ *   REPORT the bytes released (free page reporting: the pages stay the
+ *   guest's, they read zero when next used).
+ * STATS(list, n): @n (1 to PVMM_BALLOON_MAX_STATS) struct
+ *   pvmm_balloon_stat, the guest's memory statistics.
+ */
+#define PVMM_BALLOON_CONFIG	PVMM_CALL_NR(PVMM_SVC_BALLOON, 0)
+#define PVMM_BALLOON_INFLATE	PVMM_CALL_NR(PVMM_SVC_BALLOON, 1)
+#define PVMM_BALLOON_DEFLATE	PVMM_CALL_NR(PVMM_SVC_BALLOON, 2)
+#define PVMM_BALLOON_REPORT	PVMM_CALL_NR(PVMM_SVC_BALLOON, 3)
+#define PVMM_BALLOON_STATS	PVMM_CALL_NR(PVMM_SVC_BALLOON, 4)
+
+#define PVMM_BALLOON_MAX_BATCH	256		/* ranges per call */
+#define PVMM_BALLOON_MAX_RANGE	(4U << 20)	/* bytes per range */
+#define PVMM_BALLOON_MAX_STATS	16
+#define PVMM_BALLOON_REPORT_ORDER 9		/* reports: >= 2 MiB, aligned */
+
+struct pvmm_balloon_range {
+	__u64 gpa;		/* page aligned */
+	__u64 len;		/* bytes, a page multiple */
+};
+
+/* Written by the host under the version seqlock of the clock record. */
+struct pvmm_balloon_config {
+	__u32 version;		/* odd while the host writes */
+	__u32 report_order;	/* REPORT ranges: at least 4 KiB << this */
+	__u64 target_pages;	/* the host wants this many 4 KiB pages */
+	__u64 ballooned_pages;	/* pages the host counts in the balloon */
+	__u64 reserved[5];
+};
+
+/* Tags as virtio-balloon's VIRTIO_BALLOON_S_* */
+#define PVMM_BALLOON_S_SWAP_IN	0	/* pages swapped in */
+#define PVMM_BALLOON_S_SWAP_OUT	1	/* pages swapped out */
+#define PVMM_BALLOON_S_MAJFLT	2	/* major faults */
+#define PVMM_BALLOON_S_MINFLT	3	/* minor faults */
+#define PVMM_BALLOON_S_MEMFREE	4	/* free memory, bytes */
+#define PVMM_BALLOON_S_MEMTOT	5	/* total memory, bytes */
+#define PVMM_BALLOON_S_AVAIL	6	/* available memory, bytes */
+#define PVMM_BALLOON_S_CACHES	7	/* disk caches, bytes */
+#define PVMM_BALLOON_S_NR	8
+
+struct pvmm_balloon_stat {
+	__u16 tag;
+	__u16 pad[3];
+	__u64 val;
+};
+
+/* PVMM_SERVICE_CTL ops for PVMM_SVC_BALLOON */
+#define PVMM_BALLOON_CTL_SET_TARGET	0	/* in[0]: pages */
+#define PVMM_BALLOON_CTL_GET		1	/* out: see balloon.rst */
+#define PVMM_BALLOON_CTL_GET_STATS	2	/* out[i]: tag in[0] + i */
+
+#endif /* _UAPI_LINUX_PVMM_BALLOON_H */
