@@ -385,6 +385,7 @@ static ssize_t pid_show(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	return sysfs_emit(buf, "%d\n", to_bvm(kobj)->pid);
 }
+
 static struct kobj_attribute pid_attr = __ATTR_RO(pid);
 
 static ssize_t target_pages_show(struct kobject *kobj,
@@ -412,6 +413,7 @@ static ssize_t target_pages_store(struct kobject *kobj,
 	mutex_unlock(&bvm->lock);
 	return count;
 }
+
 static struct kobj_attribute target_pages_attr = __ATTR_RW(target_pages);
 
 static struct attribute *pvmm_balloon_attrs[] = {
