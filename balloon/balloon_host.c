@@ -142,6 +142,36 @@ static int pvmm_balloon_check_backing(struct pvmm_vm *vm,
 	return 0;
 }
 
+/*
+ * Merge ranges that follow each other (the batch is sorted) into one
+ * release, as long as the merged range lies in one memslot: one punch
+ * and one accounting step instead of many. Returns ranges left in @r.
+ */
+static u32 pvmm_balloon_coalesce(struct pvmm_vm *vm,
+				 struct pvmm_balloon_range *r, u32 n)
+{
+	struct pvmm_backing b;
+	u32 i, out = 0;
+
+	for (i = 0; i < n; i++) {
+		struct pvmm_balloon_range m = r[out];
+
+		if (i && r[i].gpa == m.gpa + m.len) {
+			m.len += r[i].len;
+			if (!pvmm_guest_backing(vm, m.gpa, m.len, &b)) {
+				if (b.file)
+					fput(b.file);
+				r[out] = m;
+				continue;
+			}
+		}
+		if (i)
+			out++;
+		r[out] = r[i];
+	}
+	return n ? out + 1 : 0;
+}
+
 static s64 pvmm_balloon_inflate(struct pvmm_balloon_vm *bvm, u32 n)
 {
 	struct pvmm_balloon_range *r = bvm->batch;
@@ -152,6 +182,7 @@ static s64 pvmm_balloon_inflate(struct pvmm_balloon_vm *bvm, u32 n)
 	err = pvmm_balloon_check_backing(bvm->vm, r, n);
 	if (err)
 		return err;
+	n = pvmm_balloon_coalesce(bvm->vm, r, n);
 	for (i = 0; i < n; i++) {
 		err = pvmm_balloon_release(bvm->vm, &r[i], &released);
 		bvm->released_bytes += released;
@@ -202,6 +233,7 @@ static s64 pvmm_balloon_report(struct pvmm_balloon_vm *bvm, u32 n)
 	err = pvmm_balloon_check_backing(bvm->vm, r, n);
 	if (err)
 		return err;
+	n = pvmm_balloon_coalesce(bvm->vm, r, n);
 	for (i = 0; i < n; i++) {
 		err = pvmm_balloon_release(bvm->vm, &r[i], &released);
 		bvm->reported_bytes += released;

@@ -8,6 +8,7 @@
 #define _PVMM_BALLOON_LIB_H
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <linux/pvmm_balloon.h>
 
@@ -18,7 +19,7 @@
 #define BAL_LIST	0x1000
 #define BAL_STATS	0x2000
 #define BAL_DATA	0x200000	/* first byte that may be ballooned */
-#define MIB		(1ULL << 20)
+#define MIB		(1024ULL * 1024)
 
 struct bal_vm {
 	int vm;
@@ -28,12 +29,15 @@ struct bal_vm {
 	size_t size;
 };
 
-static inline int bal_vm_open(struct bal_vm *b, size_t size)
+/* @thp: back guest memory with transparent huge pages where allowed */
+static inline int bal_vm_open_thp(struct bal_vm *b, size_t size, bool thp)
 {
 	b->size = size;
 	b->vm = vmm_open();
 	b->mem = vmm_memfd_map(size, &b->memfd);
 	if (b->vm < 0 || !b->mem)
+		return -1;
+	if (thp && madvise(b->mem, size, MADV_HUGEPAGE))
 		return -1;
 	memset(b->mem, 1, size);	/* the guest has used all its memory */
 	if (vmm_set_slot(b->vm, 0, BAL_GPA, size, b->mem, b->memfd, 0) ||
@@ -44,6 +48,11 @@ static inline int bal_vm_open(struct bal_vm *b, size_t size)
 		return -1;
 	return vmm_call2(b->vcpu, PVMM_BALLOON_CONFIG, BAL_GPA + BAL_CONFIG,
 			 0) ? -1 : 0;
+}
+
+static inline int bal_vm_open(struct bal_vm *b, size_t size)
+{
+	return bal_vm_open_thp(b, size, false);
 }
 
 static inline void bal_vm_close(struct bal_vm *b)

@@ -192,6 +192,29 @@ TEST_F(bal, hostile_batches)
 	EXPECT_EQ(0, bal_sysfs_read(self->sysfs, "ballooned_pages"));
 }
 
+/* Ranges that follow each other but lie in two slots stay apart. */
+TEST_F(bal, batch_across_adjacent_slots)
+{
+	struct pvmm_balloon_range r[2] = {
+		{ BAL_GPA + MEM - 2 * MIB, 2 * MIB },
+		{ BAL_GPA + MEM, 2 * MIB },
+	};
+	int fd2;
+	char *mem2 = vmm_memfd_map(4 * MIB, &fd2);
+
+	ASSERT_NE(NULL, mem2);
+	memset(mem2, 1, 4 * MIB);
+	ASSERT_EQ(0, vmm_set_slot(self->b.vm, 1, BAL_GPA + MEM, 4 * MIB, mem2,
+				  fd2, 0));
+	EXPECT_EQ(1024, bal_batch(&self->b, PVMM_BALLOON_INFLATE, r, 2));
+	EXPECT_EQ(MEM - 2 * MIB, bal_file_bytes(self->b.memfd));
+	EXPECT_EQ(2 * MIB, bal_file_bytes(fd2));
+	EXPECT_EQ(1024, bal_sysfs_read(self->sysfs, "ballooned_pages"));
+	EXPECT_EQ(1024, bal_batch(&self->b, PVMM_BALLOON_DEFLATE, r, 2));
+	munmap(mem2, 4 * MIB);
+	close(fd2);
+}
+
 /* Reported free pages are released but stay the guest's. */
 TEST_F(bal, free_page_reporting)
 {
