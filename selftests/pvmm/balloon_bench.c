@@ -144,9 +144,10 @@ static void run(bool thp, double *inflate_med, double *vs_vmm_med)
 	}
 	qsort(inflate, ROUNDS, sizeof(double), cmp_double);
 	qsort(vs_vmm, ROUNDS, sizeof(double), cmp_double);
-	printf("# balloon, %s pages, 64 MiB a round: round ratios inflate %.1f-%.1f, vs_vmm %.2f-%.2f\n",
-	       thp ? "THP" : "4 KiB", inflate[0], inflate[ROUNDS - 1],
-	       vs_vmm[0], vs_vmm[ROUNDS - 1]);
+	printf("# balloon, %s pages, 64 MiB a round: round ratios ",
+	       thp ? "THP" : "4 KiB");
+	printf("inflate %.1f-%.1f, vs_vmm %.2f-%.2f\n", inflate[0],
+	       inflate[ROUNDS - 1], vs_vmm[0], vs_vmm[ROUNDS - 1]);
 	*inflate_med = inflate[ROUNDS / 2];
 	*vs_vmm_med = vs_vmm[ROUNDS / 2];
 	bal_vm_close(&b);

@@ -293,6 +293,41 @@ static void *thread_race(void *p)
 	return NULL;
 }
 
+/* The operator's tool sets the target and shows the guest's view. */
+TEST_F(bal, operator_tool)
+{
+	const char *vm = strrchr(self->sysfs, '/') + 1;
+	char cmd[128], out[8192] = "";
+	size_t n;
+	FILE *p;
+
+	if (access("/bin/pvmmctl", X_OK))
+		SKIP(return, "pvmmctl not installed");
+	snprintf(cmd, sizeof(cmd), "pvmmctl balloon %s 8M", vm);
+	ASSERT_EQ(0, system(cmd));
+	EXPECT_EQ(2048, bal_config(&self->b)->target_pages);
+	snprintf(cmd, sizeof(cmd), "pvmmctl balloon %s 12345x", vm);
+	EXPECT_NE(0, system(cmd));
+	EXPECT_EQ(2048, bal_config(&self->b)->target_pages);
+	ASSERT_EQ(512, bal_one(&self->b, PVMM_BALLOON_INFLATE, BAL_DATA,
+			       2 * MIB));
+	snprintf(cmd, sizeof(cmd), "pvmmctl show %s", vm);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	EXPECT_EQ(0, pclose(p));
+	EXPECT_NE(NULL, strstr(out, "target_pages: 2048"));
+	EXPECT_NE(NULL, strstr(out, "ballooned_pages: 512"));
+	EXPECT_NE(NULL, strstr(out, "services: 0x8 balloon"));
+	p = popen("pvmmctl list", "r");
+	ASSERT_NE(NULL, p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	EXPECT_EQ(0, pclose(p));
+	EXPECT_NE(NULL, strstr(out, vm));
+}
+
 /* Two vCPUs fight over one page while the operator moves the target. */
 TEST_F(bal, races_and_target_changes)
 {
