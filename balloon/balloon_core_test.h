@@ -5,6 +5,7 @@
 
 #include <kunit/test.h>
 #include <linux/prandom.h>
+#include <pvmm/balloon_batch.h>
 
 static void pvmm_test_balloon_add(struct kunit *test)
 {
@@ -94,9 +95,13 @@ static struct pvmm_balloon_range t_r(u64 gpa, u64 len)
 
 static void pvmm_test_balloon_batch(struct kunit *test)
 {
-	struct pvmm_balloon_range r[PVMM_BALLOON_MAX_BATCH + 1];
+	struct pvmm_balloon_range *r;
 	const u64 mb2 = 2 << 20;
 	u32 i;
+
+	r = kunit_kmalloc_array(test, PVMM_BALLOON_MAX_BATCH + 1, sizeof(*r),
+				GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
 
 	r[0] = t_r(0x200000, 0x1000);
 	KUNIT_EXPECT_EQ(test, pvmm_balloon_check_batch(r, 1, 0), 0);
@@ -196,12 +201,47 @@ static void pvmm_test_balloon_random(struct kunit *test)
 	pvmm_balloon_set_destroy(&s);
 }
 
+/* The guest's batch builder: neighbours merge, up to the range limit. */
+static void pvmm_test_balloon_guest_batch(struct kunit *test)
+{
+	struct pvmm_balloon_range *r;
+	struct pvmm_balloon_batch b = {};
+	u32 i;
+
+	r = kunit_kmalloc_array(test, PVMM_BALLOON_MAX_BATCH, sizeof(*r),
+				GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	b.r = r;
+
+	KUNIT_EXPECT_TRUE(test, pvmm_balloon_batch_add(&b, 0x10000, 0x1000));
+	KUNIT_EXPECT_TRUE(test, pvmm_balloon_batch_add(&b, 0x11000, 0x1000));
+	KUNIT_EXPECT_EQ(test, b.n, 1U);
+	KUNIT_EXPECT_EQ(test, r[0].len, 0x2000ULL);
+	KUNIT_EXPECT_TRUE(test, pvmm_balloon_batch_add(&b, 0x20000, 0x200000));
+	KUNIT_EXPECT_EQ(test, b.n, 2U);
+	/* a merge never passes the range limit */
+	KUNIT_EXPECT_TRUE(test, pvmm_balloon_batch_add(&b, 0x220000,
+						       PVMM_BALLOON_MAX_RANGE));
+	KUNIT_EXPECT_EQ(test, b.n, 3U);
+	KUNIT_EXPECT_EQ(test, pvmm_balloon_check_batch(r, b.n, 0), 0);
+	for (i = b.n; i < PVMM_BALLOON_MAX_BATCH; i++)
+		KUNIT_EXPECT_TRUE(test, pvmm_balloon_batch_add(&b,
+							       (u64)i << 24,
+							       0x1000));
+	KUNIT_EXPECT_FALSE(test, pvmm_balloon_batch_add(&b, 1ULL << 40,
+							0x1000));
+	KUNIT_EXPECT_EQ(test, b.n, (u32)PVMM_BALLOON_MAX_BATCH);
+	/* what the guest builds, the host accepts */
+	KUNIT_EXPECT_EQ(test, pvmm_balloon_check_batch(r, b.n, 0), 0);
+}
+
 static struct kunit_case pvmm_balloon_core_cases[] = {
 	KUNIT_CASE(pvmm_test_balloon_add),
 	KUNIT_CASE(pvmm_test_balloon_remove),
 	KUNIT_CASE(pvmm_test_balloon_extent_cap),
 	KUNIT_CASE(pvmm_test_balloon_batch),
 	KUNIT_CASE(pvmm_test_balloon_random),
+	KUNIT_CASE(pvmm_test_balloon_guest_batch),
 	{}
 };
 

@@ -20,9 +20,10 @@ mkdir -p "$out"
 "$src/scripts/config" --file "$out/.config" \
 	-e HYPERVISOR_GUEST -e PARAVIRT -e VIRT_DRIVERS -e KUNIT \
 	-m PVMM -m PVMM_CLOCK -m PVMM_BALLOON -m PVMM_TEST_SERVICE -e PVMM_KUNIT_TEST \
-	-e PVMM_CLOCK_GUEST
+	-e PVMM_CLOCK_GUEST -e PVMM_BALLOON_GUEST
 make -s -C "$src" O="$out" olddefconfig
-for opt in PVMM PVMM_CLOCK PVMM_BALLOON PVMM_CLOCK_GUEST PVMM_KUNIT_TEST; do
+for opt in PVMM PVMM_CLOCK PVMM_BALLOON PVMM_CLOCK_GUEST PVMM_BALLOON_GUEST \
+	   PVMM_KUNIT_TEST; do
 	grep -qE "^CONFIG_$opt=[ym]" "$out/.config" || {
 		echo "graft-build: CONFIG_$opt did not stick"; exit 1; }
 done

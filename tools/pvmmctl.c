@@ -187,7 +187,7 @@ static int cmd_show(const char *vm)
 	return 0;
 }
 
-static int usage(void)
+static int print_help(void)
 {
 	fprintf(stderr, "usage: pvmmctl list\n"
 		"       pvmmctl balloon VM TARGET   (pages, or 512K, 8M, 1G)\n"
@@ -203,5 +203,5 @@ int main(int argc, char **argv)
 		return cmd_balloon(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "show"))
 		return cmd_show(argv[2]);
-	return usage();
+	return print_help();
 }
