@@ -107,9 +107,10 @@ static int pvmm_dev_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-static long pvmm_get_version(void __user *arg)
+static long pvmm_get_version(struct pvmm_vm *vm, void __user *arg)
 {
 	struct pvmm_version v = {
+		.vm_id = vm->id,
 		.abi_version = PVMM_ABI_VERSION,
 		.max_memslots = PVMM_MAX_MEMSLOTS,
 		.max_vcpus = pvmm_max_vcpus,
@@ -273,7 +274,7 @@ static long pvmm_dev_ioctl(struct file *filp, unsigned int cmd,
 
 	switch (cmd) {
 	case PVMM_GET_VERSION:
-		return pvmm_get_version(uarg);
+		return pvmm_get_version(vm, uarg);
 	case PVMM_SET_MEMSLOT:
 		return pvmm_set_memslot(vm, uarg);
 	case PVMM_CREATE_VCPU:

@@ -48,8 +48,14 @@ TEST(version)
 	EXPECT_LT(0, v.max_vcpus);
 	EXPECT_EQ(1, v.services & 1);
 	EXPECT_NE(0, v.services & (1ULL << PVMM_SVC_TEST));
-	for (int i = 0; i < 4; i++)
+	EXPECT_EQ(0, v.pad);
+	for (int i = 0; i < 3; i++)
 		EXPECT_EQ(0, v.reserved[i]);
+	/* vm<id> is this VM's directory in debugfs */
+	char path[64];
+
+	snprintf(path, sizeof(path), PVMM_DEBUGFS "/vm%u/stats", v.vm_id);
+	EXPECT_EQ(0, access(path, R_OK));
 	close(vm);
 }
 

@@ -58,7 +58,9 @@ struct pvmm_version {
 	__u32 max_vcpus;
 	__u32 gpa_bits;
 	__u64 services;		/* bit n: service n is loaded on this host */
-	__u64 reserved[4];
+	__u32 vm_id;		/* this VM: vm<id> in debugfs and sysfs */
+	__u32 pad;
+	__u64 reserved[3];
 };
 
 /* PVMM_SET_MEMSLOT: size 0 deletes the slot, an existing slot is replaced. */
