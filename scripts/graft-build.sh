@@ -19,7 +19,7 @@ mkdir -p "$out"
 [ -f "$out/.config" ] || make -s -C "$src" O="$out" x86_64_defconfig
 "$src/scripts/config" --file "$out/.config" \
 	-e HYPERVISOR_GUEST -e PARAVIRT -e VIRT_DRIVERS -e KUNIT \
-	-m PVMM -m PVMM_CLOCK -m PVMM_BALLOON -m PVMM_TEST_SERVICE -e PVMM_KUNIT_TEST \
+	-m PVMM -m PVMM_CLOCK -m PVMM_BALLOON -m PVMM_SCHED -m PVMM_TEST_SERVICE -e PVMM_KUNIT_TEST \
 	-e PVMM_CLOCK_GUEST -e PVMM_BALLOON_GUEST
 make -s -C "$src" O="$out" olddefconfig
 for opt in PVMM PVMM_CLOCK PVMM_BALLOON PVMM_CLOCK_GUEST PVMM_BALLOON_GUEST \

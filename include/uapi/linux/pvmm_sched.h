@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * pvmm scheduling service (PVMM_SVC_SCHED): a per-vCPU steal-time record
+ * in guest memory, in the layout of struct kvm_steal_time, so that a
+ * guest's existing steal-time reader works. See
+ * Documentation/pvmm/sched.rst.
+ */
+#ifndef _UAPI_LINUX_PVMM_SCHED_H
+#define _UAPI_LINUX_PVMM_SCHED_H
+
+#include <linux/types.h>
+#include <linux/pvmm.h>
+
+/*
+ * STEAL_ENABLE(gpa): the record, 64-byte aligned, inside a memslot; a
+ * second ENABLE moves it, a failed one leaves it disabled. STEAL_DISABLE().
+ */
+#define PVMM_SCHED_STEAL_ENABLE		PVMM_CALL_NR(PVMM_SVC_SCHED, 0)
+#define PVMM_SCHED_STEAL_DISABLE	PVMM_CALL_NR(PVMM_SVC_SCHED, 1)
+
+#define PVMM_SCHED_RECORD_SIZE		64
+
+/* preempted, as KVM_VCPU_PREEMPTED */
+#define PVMM_VCPU_PREEMPTED		(1U << 0)
+
+/* steal_rate of 100 % */
+#define PVMM_STEAL_RATE_ONE		65536
+
+struct pvmm_steal_record {
+	/* struct kvm_steal_time */
+	__u64 steal;		/* ns runnable but not running, since enable */
+	__u32 version;		/* odd while the host writes */
+	__u32 flags;
+	__u8 preempted;		/* set while involuntarily descheduled */
+	__u8 u8_pad[3];
+	/* pvmm, in kvm_steal_time's padding, under the same version */
+	__u32 steal_rate;	/* recent steal / wall time, 65536 = 100 % */
+	__u32 pad[10];
+};
+
+#endif /* _UAPI_LINUX_PVMM_SCHED_H */

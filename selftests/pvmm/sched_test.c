@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvmm scheduling service selftests: vCPU threads of this process read
+ * their steal-time record from guest memory, as a guest does, and compare
+ * it with the scheduler's ground truth in /proc/self/task/<tid>/schedstat.
+ *
+ * Needs pvmm.ko and pvmm_sched.ko loaded, and two CPUs.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <linux/pvmm_sched.h>
+
+#include "pvmm_vmm.h"
+#include "kselftest_harness.h"
+
+#define MEM	(4UL << 20)
+#define GPA	0x100000ULL
+
+struct svm {
+	int vm;
+	int memfd;
+	char *mem;
+};
+
+static int svm_open(struct svm *s)
+{
+	s->vm = vmm_open();
+	s->mem = vmm_memfd_map(MEM, &s->memfd);
+	if (s->vm < 0 || !s->mem ||
+	    vmm_set_slot(s->vm, 0, GPA, MEM, s->mem, s->memfd, 0))
+		return -1;
+	return vmm_ioctl(s->vm, PVMM_ENABLE_SERVICE, (void *)PVMM_SVC_SCHED);
+}
+
+static void svm_close(struct svm *s)
+{
+	close(s->vm);
+	munmap(s->mem, MEM);
+	close(s->memfd);
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* The record, read with its version protocol. */
+static __u64 steal_read(const struct pvmm_steal_record *r)
+{
+	__u32 v;
+	__u64 s;
+
+	do {
+		v = __atomic_load_n(&r->version, __ATOMIC_ACQUIRE) & ~1U;
+		s = __atomic_load_n(&r->steal, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while (v != __atomic_load_n(&r->version, __ATOMIC_RELAXED));
+	return s;
+}
+
+static __u64 run_delay(void)
+{
+	char path[64];
+	unsigned long long exec, delay = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/schedstat",
+		 (long)syscall(SYS_gettid));
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%llu %llu", &exec, &delay) != 2)
+			delay = 0;
+		fclose(f);
+	}
+	return delay;
+}
+
+/* Steal and run delay at one instant: no context switch between them. */
+static void sample(const struct pvmm_steal_record *r, __u64 *steal,
+		   __u64 *rd)
+{
+	__u64 s2;
+
+	do {
+		*steal = steal_read(r);
+		*rd = run_delay();
+		s2 = steal_read(r);
+	} while (*steal != s2);
+}
+
+struct vcpu_thread {
+	struct svm *s;
+	int id;
+	int cpu;
+	__u64 gpa;
+	double secs;
+	volatile int *stop;
+	/* results */
+	int err;
+	__u64 steal;
+	__u64 rd;
+	long self_saw_preempted;
+};
+
+static int vcpu_bind_enable(struct vcpu_thread *t)
+{
+	int vcpu = ioctl(t->s->vm, PVMM_CREATE_VCPU, t->id);
+
+	if (vcpu < 0 || ioctl(vcpu, PVMM_VCPU_BIND) ||
+	    vmm_call2(vcpu, PVMM_SCHED_STEAL_ENABLE, t->gpa, 0))
+		return -1;
+	return vcpu;
+}
+
+/* A busy vCPU: measures its steal against schedstat. */
+static void *thread_busy(void *p)
+{
+	struct vcpu_thread *t = p;
+	const struct pvmm_steal_record *r =
+		(const void *)(t->s->mem + (t->gpa - GPA));
+	__u64 s0, rd0, s1, rd1;
+	double end;
+	int vcpu;
+
+	pin(t->cpu);
+	vcpu = vcpu_bind_enable(t);
+	if (vcpu < 0) {
+		t->err = 1;
+		return NULL;
+	}
+	sample(r, &s0, &rd0);
+	end = vmm_now() + t->secs;
+	while (vmm_now() < end)
+		/* running now: never seen preempted by itself */
+		t->self_saw_preempted += __atomic_load_n(&r->preempted,
+							 __ATOMIC_RELAXED);
+	sample(r, &s1, &rd1);
+	t->steal = s1 - s0;
+	t->rd = rd1 - rd0;
+	close(vcpu);
+	return NULL;
+}
+
+static void *thread_hog(void *p)
+{
+	struct vcpu_thread *t = p;
+
+	pin(t->cpu);
+	while (!*t->stop)
+		;
+	return NULL;
+}
+
+FIXTURE(sched) {
+	struct svm s;
+	int ncpu;
+};
+
+FIXTURE_SETUP(sched)
+{
+	self->ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (self->ncpu < 2)
+		SKIP(return, "needs two CPUs");
+	/* earlier tests' VMs are torn down after a grace period */
+	ASSERT_EQ(0, vmm_debugfs_wait("pinned_pages", 0, 5000));
+	ASSERT_EQ(0, svm_open(&self->s));
+}
+
+FIXTURE_TEARDOWN(sched)
+{
+	if (self->ncpu >= 2)
+		svm_close(&self->s);
+}
+
+/* A vCPU sharing its CPU with a hog: steal equals the run delay. */
+TEST_F_TIMEOUT(sched, steal_matches_schedstat, 60)
+{
+	volatile int stop = 0;
+	struct vcpu_thread v = { &self->s, 0, 1, GPA + 0x1000, 3.0, &stop };
+	struct vcpu_thread h = { .cpu = 1, .stop = &stop };
+	pthread_t tv, th;
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, thread_hog, &h));
+	ASSERT_EQ(0, pthread_create(&tv, NULL, thread_busy, &v));
+	pthread_join(tv, NULL);
+	stop = 1;
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, v.err);
+	TH_LOG("steal %llu ns, schedstat run delay %llu ns", v.steal, v.rd);
+	/* the hog really took time from it */
+	EXPECT_LT(300000000ULL, v.rd);
+	EXPECT_GE(v.rd / 100, v.steal > v.rd ? v.steal - v.rd : v.rd - v.steal);
+	EXPECT_EQ(0, v.self_saw_preempted);
+}
+
+struct watcher {
+	const struct pvmm_steal_record *r;
+	double secs;
+	long set;
+	long clear;
+};
+
+static void *thread_watch(void *p)
+{
+	struct watcher *w = p;
+	double end = vmm_now() + w->secs;
+
+	pin(0);
+	while (vmm_now() < end) {
+		if (__atomic_load_n(&w->r->preempted, __ATOMIC_RELAXED))
+			w->set++;
+		else
+			w->clear++;
+	}
+	return NULL;
+}
+
+/* Seen set from another CPU while it waits, clear while it runs. */
+TEST_F_TIMEOUT(sched, preempted_while_runnable, 60)
+{
+	volatile int stop = 0;
+	struct vcpu_thread v = { &self->s, 0, 1, GPA + 0x1000, 3.0, &stop };
+	struct vcpu_thread h = { .cpu = 1, .stop = &stop };
+	struct watcher w = { (const void *)(self->s.mem + 0x1000), 2.5 };
+	pthread_t tv, th, tw;
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, thread_hog, &h));
+	ASSERT_EQ(0, pthread_create(&tv, NULL, thread_busy, &v));
+	usleep(200000);
+	ASSERT_EQ(0, pthread_create(&tw, NULL, thread_watch, &w));
+	pthread_join(tw, NULL);
+	pthread_join(tv, NULL);
+	stop = 1;
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, v.err);
+	TH_LOG("preempted seen set %ld times, clear %ld times", w.set, w.clear);
+	EXPECT_LT(0, w.set);
+	EXPECT_LT(0, w.clear);
+	EXPECT_EQ(0, v.self_saw_preempted);
+}
+
+static void *thread_sleeper(void *p)
+{
+	struct vcpu_thread *t = p;
+	int vcpu;
+
+	pin(t->cpu);
+	vcpu = vcpu_bind_enable(t);
+	if (vcpu < 0) {
+		t->err = 1;
+		return NULL;
+	}
+	while (!*t->stop)
+		usleep(2000);
+	close(vcpu);
+	return NULL;
+}
+
+/* A vCPU that blocks is never marked preempted. */
+TEST_F(sched, never_preempted_when_sleeping)
+{
+	volatile int stop = 0;
+	struct vcpu_thread v = { &self->s, 0, 1, GPA + 0x1000, 0, &stop };
+	struct watcher w = { (const void *)(self->s.mem + 0x1000), 1.5 };
+	pthread_t tv, tw;
+
+	ASSERT_EQ(0, pthread_create(&tv, NULL, thread_sleeper, &v));
+	usleep(100000);
+	ASSERT_EQ(0, pthread_create(&tw, NULL, thread_watch, &w));
+	pthread_join(tw, NULL);
+	stop = 1;
+	pthread_join(tv, NULL);
+	ASSERT_EQ(0, v.err);
+	EXPECT_EQ(0, w.set);
+	EXPECT_LT(0, w.clear);
+	EXPECT_LT(0, ((const struct pvmm_steal_record *)(self->s.mem +
+							  0x1000))->version);
+}
+
+TEST_F(sched, hostile_calls)
+{
+	int vcpu = ioctl(self->s.vm, PVMM_CREATE_VCPU, 0);
+	const struct pvmm_steal_record *r = (const void *)(self->s.mem +
+							   0x2000);
+	__u32 ver;
+
+	ASSERT_EQ(0, ioctl(vcpu, PVMM_VCPU_BIND));
+	EXPECT_EQ(-EINVAL, vmm_call2(vcpu, PVMM_SCHED_STEAL_ENABLE,
+				     GPA + 0x2008, 0));
+	EXPECT_EQ(-EINVAL, vmm_call2(vcpu, PVMM_SCHED_STEAL_ENABLE,
+				     GPA + 0x1000 - 32, 0));
+	EXPECT_EQ(-EFAULT, vmm_call2(vcpu, PVMM_SCHED_STEAL_ENABLE, GPA + MEM,
+				     0));
+	EXPECT_EQ(-EFAULT, vmm_call2(vcpu, PVMM_SCHED_STEAL_ENABLE, ~63ULL, 0));
+	EXPECT_EQ(-EOPNOTSUPP, vmm_call2(vcpu, PVMM_CALL_NR(PVMM_SVC_SCHED, 99),
+					 0, 0));
+	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	ASSERT_EQ(0, vmm_call2(vcpu, PVMM_SCHED_STEAL_ENABLE, GPA + 0x2000, 0));
+	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(0, r->version & 1);
+	EXPECT_EQ(0, r->steal_rate >> 17);
+	EXPECT_EQ(0, vmm_call2(vcpu, PVMM_SCHED_STEAL_DISABLE, 0, 0));
+	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	ver = r->version;
+	usleep(20000);
+	EXPECT_EQ(ver, r->version);
+	close(vcpu);
+}
+
+#define MANY	256
+
+static void *thread_many(void *p)
+{
+	struct vcpu_thread *t = p;
+	int vcpu = vcpu_bind_enable(t);
+
+	if (vcpu < 0) {
+		t->err = 1;
+		return NULL;
+	}
+	for (int i = 0; i < 5; i++)
+		usleep(1000);
+	close(vcpu);
+	return NULL;
+}
+
+/* Hundreds of bound vCPUs with records, all kept current. */
+TEST_F_TIMEOUT(sched, many_vcpus, 120)
+{
+	static struct vcpu_thread t[MANY];
+	static pthread_t th[MANY];
+	pthread_attr_t attr;
+	int errs = 0, odd = 0, updated = 0;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 << 10);
+	for (int i = 0; i < MANY; i++) {
+		t[i] = (struct vcpu_thread){ &self->s, i, 0,
+					     GPA + 0x10000 + 64 * i };
+		ASSERT_EQ(0, pthread_create(&th[i], &attr, thread_many, &t[i]));
+	}
+	for (int i = 0; i < MANY; i++) {
+		const struct pvmm_steal_record *r =
+			(const void *)(self->s.mem + 0x10000 + 64 * i);
+
+		pthread_join(th[i], NULL);
+		errs += t[i].err;
+		odd += r->version & 1;
+		updated += r->version > 2;
+	}
+	EXPECT_EQ(0, errs);
+	EXPECT_EQ(0, odd);
+	EXPECT_EQ(MANY, updated);
+	EXPECT_EQ(0, vmm_debugfs_wait("pinned_pages", 0, 5000));
+}
+
+TEST_HARNESS_MAIN
