@@ -140,6 +140,33 @@ void pvmm_bindings_drain(void)
 	wait_var_event(&pvmm_nr_bindings, !atomic_read(&pvmm_nr_bindings));
 }
 
+static void pvmm_vcpu_set_task(struct pvmm_vcpu *vcpu, struct task_struct *t)
+{
+	spin_lock(&vcpu->task_lock);
+	WRITE_ONCE(vcpu->task, t);
+	spin_unlock(&vcpu->task_lock);
+}
+
+struct pvmm_vcpu *pvmm_vcpu_lookup_rcu(struct pvmm_vm *vm, u32 id)
+{
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "pvmm_vcpu_lookup_rcu");
+	return xa_load(&vm->vcpus, id);
+}
+EXPORT_SYMBOL_GPL(pvmm_vcpu_lookup_rcu);
+
+struct task_struct *pvmm_vcpu_task_get(struct pvmm_vcpu *vcpu)
+{
+	struct task_struct *t;
+
+	spin_lock(&vcpu->task_lock);
+	t = vcpu->task;
+	if (t)
+		get_task_struct(t);
+	spin_unlock(&vcpu->task_lock);
+	return t;
+}
+EXPORT_SYMBOL_GPL(pvmm_vcpu_task_get);
+
 static long pvmm_vcpu_bind(struct pvmm_vcpu *vcpu)
 {
 	struct pvmm_binding *b, *old;
@@ -158,7 +185,7 @@ static long pvmm_vcpu_bind(struct pvmm_vcpu *vcpu)
 		}
 		/* The bound thread is exiting: this one takes over. */
 		vcpu->binding = NULL;
-		WRITE_ONCE(vcpu->task, NULL);
+		pvmm_vcpu_set_task(vcpu, NULL);
 		pvmm_binding_detach(old);
 	}
 
@@ -172,7 +199,7 @@ static long pvmm_vcpu_bind(struct pvmm_vcpu *vcpu)
 	RCU_INIT_POINTER(b->vcpu, vcpu);
 	preempt_notifier_init(&b->pn, &pvmm_pn_ops);
 	vcpu->binding = b;
-	WRITE_ONCE(vcpu->task, current);
+	pvmm_vcpu_set_task(vcpu, current);
 	for (i = 0; i < vcpu->vm->nr_hooks; i++)
 		if (vcpu->vm->hooks[i]->vcpu_bound)
 			vcpu->vm->hooks[i]->vcpu_bound(vcpu);
@@ -284,10 +311,11 @@ static int pvmm_vcpu_release(struct inode *inode, struct file *filp)
 	struct pvmm_vm *vm = vcpu->vm;
 
 	mutex_lock(&vcpu->lock);
+	/* no new task references before the binding lets its own go */
+	pvmm_vcpu_set_task(vcpu, NULL);
 	if (vcpu->binding)
 		pvmm_binding_detach(vcpu->binding);
 	vcpu->binding = NULL;
-	WRITE_ONCE(vcpu->task, NULL);
 	mutex_unlock(&vcpu->lock);
 
 	mutex_lock(&vm->lock);
@@ -321,6 +349,7 @@ int pvmm_vcpu_create(struct pvmm_vm *vm, unsigned long id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	mutex_init(&vcpu->lock);
+	spin_lock_init(&vcpu->task_lock);
 
 	mutex_lock(&vm->lock);
 	r = xa_insert(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);

@@ -8,20 +8,32 @@
  *    the preempted byte is cleared;
  *  - at sched-out, the preempted byte is set when the thread is still
  *    runnable (it was preempted), never when it blocks or halts.
+ * A vCPU spinning on a lock whose holder was preempted can yield its CPU
+ * to the holder (yield_to), at a rate the host caps.
  */
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 
 #include <pvmm/service.h>
 
 #include "sched_core.h"
 
+static unsigned int pvmm_sched_yield_rate = 10000;
+module_param_named(yield_rate, pvmm_sched_yield_rate, uint, 0644);
+MODULE_PARM_DESC(yield_rate,
+		 "Directed yields per second one vCPU may make (default 10000)");
+
 struct pvmm_sched_vcpu {
 	struct pvmm_gpage rec;
 	struct pvmm_steal_acct acct;	/* the bound thread's, preemption off */
 	u32 version;			/* the host's copy */
+	bool preempted;			/* the host's own view, not the guest's */
+	u64 yield_budget_at;		/* local_clock() when the budget is spent */
+	u64 yields;
+	u64 yields_refused;
 };
 
 static struct pvmm_sched_vcpu *pvmm_sched_vcpu(struct pvmm_vcpu *vcpu)
@@ -36,6 +48,7 @@ static void pvmm_sched_record(struct pvmm_sched_vcpu *sv, bool start)
 	struct pvmm_steal_record *r;
 	unsigned long flags;
 
+	WRITE_ONCE(sv->preempted, false);
 	if (start)
 		pvmm_steal_start(&sv->acct, rd, now);
 	steal = pvmm_steal_update(&sv->acct, rd, now);
@@ -62,6 +75,7 @@ static void pvmm_sched_sched_out(struct pvmm_vcpu *vcpu,
 	/* Still on the run queue: preempted, not blocked or halted. */
 	if (!READ_ONCE(current->on_rq))
 		return;
+	WRITE_ONCE(sv->preempted, true);
 	r = pvmm_gpage_begin(&sv->rec, &flags);
 	if (r)
 		WRITE_ONCE(r->preempted, PVMM_VCPU_PREEMPTED);
@@ -92,6 +106,60 @@ static s64 pvmm_sched_steal_enable(struct pvmm_sched_vcpu *sv, u64 gpa)
 	return 0;
 }
 
+/*
+ * A virtual clock that advances by 1 s / yield_rate per yield and may run
+ * at most one second ahead of real time: a burst of yield_rate, then
+ * yield_rate per second.
+ */
+static bool pvmm_sched_yield_allowed(struct pvmm_sched_vcpu *sv)
+{
+	u32 rate = READ_ONCE(pvmm_sched_yield_rate);
+	u64 now = local_clock();
+
+	if (!rate)
+		return false;
+	if (sv->yield_budget_at < now)
+		sv->yield_budget_at = now;
+	if (sv->yield_budget_at - now > NSEC_PER_SEC)
+		return false;
+	sv->yield_budget_at += NSEC_PER_SEC / rate;
+	return true;
+}
+
+static s64 pvmm_sched_yield_to(struct pvmm_vcpu *vcpu, u64 id)
+{
+	struct pvmm_sched_vcpu *sv = pvmm_sched_vcpu(vcpu), *tsv;
+	struct pvmm_vcpu *target;
+	struct task_struct *task;
+	int r;
+
+	if (id == vcpu->id || id > U32_MAX)
+		return -EINVAL;
+	if (!pvmm_sched_yield_allowed(sv)) {
+		sv->yields_refused++;
+		return -EBUSY;
+	}
+	rcu_read_lock();
+	target = pvmm_vcpu_lookup_rcu(vcpu->vm, id);
+	if (!target) {
+		rcu_read_unlock();
+		return -EINVAL;
+	}
+	tsv = pvmm_sched_vcpu(target);
+	if (!READ_ONCE(tsv->preempted)) {
+		rcu_read_unlock();
+		return 0;
+	}
+	task = pvmm_vcpu_task_get(target);
+	rcu_read_unlock();
+	if (!task)
+		return -ESRCH;
+	r = yield_to(task, true);
+	put_task_struct(task);
+	sv->yields++;
+	return r > 0;
+}
+
 static int pvmm_sched_call(struct pvmm_vcpu *vcpu, unsigned int fn,
 			   const u64 *args, s64 *ret)
 {
@@ -104,6 +172,9 @@ static int pvmm_sched_call(struct pvmm_vcpu *vcpu, unsigned int fn,
 	case PVMM_SCHED_STEAL_DISABLE & 0xff:
 		pvmm_gpage_deactivate(&sv->rec);
 		*ret = 0;
+		break;
+	case PVMM_SCHED_YIELD_TO & 0xff:
+		*ret = pvmm_sched_yield_to(vcpu, args[0]);
 		break;
 	default:
 		*ret = -EOPNOTSUPP;

@@ -20,7 +20,8 @@ if grep -E 'warning:|error:' "$log"; then
 fi
 [ $fail -eq 0 ] || { echo "lint: build with W=1 C=2 failed"; tail -20 "$log"; }
 
-files=$(git ls-files '*.c' '*.h' 2>/dev/null)
+# tracked files and new ones not yet added (but not ignored ones)
+files=$(git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 [ -n "$files" ] || files=$(find . -name '*.[ch]' -not -path './.git/*')
 # shellcheck disable=SC2086
 "$ksrc/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \

@@ -13,6 +13,7 @@
 #include <linux/mutex.h>
 #include <linux/pvmm.h>
 #include <linux/rwlock.h>
+#include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -82,7 +83,8 @@ struct pvmm_vm {
  * @id: vCPU id chosen by the VMM
  * @lock: serializes binding
  * @binding: link to the bound thread's preempt notifier, or NULL
- * @task: the bound thread, compared against current only
+ * @task_lock: guards @task for pvmm_vcpu_task_get()
+ * @task: the bound thread; held by the binding
  * @svc_priv: per-vCPU data of each enabled service
  * @calls: forwarded calls; written by the bound thread only
  * @calls_unsupported: of those, calls answered -EOPNOTSUPP
@@ -95,6 +97,7 @@ struct pvmm_vcpu {
 	u32 id;
 	struct mutex lock;		/* see above */
 	struct pvmm_binding *binding;
+	spinlock_t task_lock;		/* see above */
 	struct task_struct *task;
 	void *svc_priv[PVMM_SVC_MAX];
 	u64 calls;
@@ -142,6 +145,14 @@ struct pvmm_service {
 };
 
 int pvmm_service_register(const struct pvmm_service *svc);
+
+/*
+ * Another vCPU of the VM, for calls that name one (a directed yield).
+ * Call under rcu_read_lock(): the vCPU stays valid until it is dropped.
+ */
+struct pvmm_vcpu *pvmm_vcpu_lookup_rcu(struct pvmm_vm *vm, u32 id);
+/* The vCPU's bound thread with a reference (put_task_struct()), or NULL. */
+struct task_struct *pvmm_vcpu_task_get(struct pvmm_vcpu *vcpu);
 void pvmm_service_unregister(const struct pvmm_service *svc);
 
 /*

@@ -12,6 +12,7 @@
 #include <linux/pvmm_sched.h>
 
 #include "pvmm_vmm.h"
+#include "sched_lib.h"
 #include "kselftest_harness.h"
 
 #define MEM	(4UL << 20)
@@ -99,7 +100,7 @@ struct vcpu_thread {
 	int cpu;
 	__u64 gpa;
 	double secs;
-	volatile int *stop;
+	int *stop;
 	/* results */
 	int err;
 	__u64 steal;
@@ -151,7 +152,7 @@ static void *thread_hog(void *p)
 	struct vcpu_thread *t = p;
 
 	pin(t->cpu);
-	while (!*t->stop)
+	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED))
 		;
 	return NULL;
 }
@@ -180,7 +181,7 @@ FIXTURE_TEARDOWN(sched)
 /* A vCPU sharing its CPU with a hog: steal equals the run delay. */
 TEST_F_TIMEOUT(sched, steal_matches_schedstat, 60)
 {
-	volatile int stop = 0;
+	int stop = 0;
 	struct vcpu_thread v = { &self->s, 0, 1, GPA + 0x1000, 3.0, &stop };
 	struct vcpu_thread h = { .cpu = 1, .stop = &stop };
 	pthread_t tv, th;
@@ -188,7 +189,7 @@ TEST_F_TIMEOUT(sched, steal_matches_schedstat, 60)
 	ASSERT_EQ(0, pthread_create(&th, NULL, thread_hog, &h));
 	ASSERT_EQ(0, pthread_create(&tv, NULL, thread_busy, &v));
 	pthread_join(tv, NULL);
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(th, NULL);
 	ASSERT_EQ(0, v.err);
 	TH_LOG("steal %llu ns, schedstat run delay %llu ns", v.steal, v.rd);
@@ -223,7 +224,7 @@ static void *thread_watch(void *p)
 /* Seen set from another CPU while it waits, clear while it runs. */
 TEST_F_TIMEOUT(sched, preempted_while_runnable, 60)
 {
-	volatile int stop = 0;
+	int stop = 0;
 	struct vcpu_thread v = { &self->s, 0, 1, GPA + 0x1000, 3.0, &stop };
 	struct vcpu_thread h = { .cpu = 1, .stop = &stop };
 	struct watcher w = { (const void *)(self->s.mem + 0x1000), 2.5 };
@@ -235,7 +236,7 @@ TEST_F_TIMEOUT(sched, preempted_while_runnable, 60)
 	ASSERT_EQ(0, pthread_create(&tw, NULL, thread_watch, &w));
 	pthread_join(tw, NULL);
 	pthread_join(tv, NULL);
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(th, NULL);
 	ASSERT_EQ(0, v.err);
 	TH_LOG("preempted seen set %ld times, clear %ld times", w.set, w.clear);
@@ -255,7 +256,7 @@ static void *thread_sleeper(void *p)
 		t->err = 1;
 		return NULL;
 	}
-	while (!*t->stop)
+	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED))
 		usleep(2000);
 	close(vcpu);
 	return NULL;
@@ -264,7 +265,7 @@ static void *thread_sleeper(void *p)
 /* A vCPU that blocks is never marked preempted. */
 TEST_F(sched, never_preempted_when_sleeping)
 {
-	volatile int stop = 0;
+	int stop = 0;
 	struct vcpu_thread v = { &self->s, 0, 1, GPA + 0x1000, 0, &stop };
 	struct watcher w = { (const void *)(self->s.mem + 0x1000), 1.5 };
 	pthread_t tv, tw;
@@ -273,7 +274,7 @@ TEST_F(sched, never_preempted_when_sleeping)
 	usleep(100000);
 	ASSERT_EQ(0, pthread_create(&tw, NULL, thread_watch, &w));
 	pthread_join(tw, NULL);
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(tv, NULL);
 	ASSERT_EQ(0, v.err);
 	EXPECT_EQ(0, w.set);
@@ -310,6 +311,62 @@ TEST_F(sched, hostile_calls)
 	usleep(20000);
 	EXPECT_EQ(ver, r->version);
 	close(vcpu);
+}
+
+static int yield_rate_set(int rate)
+{
+	FILE *f = fopen("/sys/module/pvmm_sched/parameters/yield_rate", "w");
+	int r;
+
+	if (!f)
+		return -1;
+	r = fprintf(f, "%d\n", rate) > 0 ? 0 : -1;
+	return fclose(f) ? -1 : r;
+}
+
+/* Directed yields: only to another, existing vCPU, at a capped rate. */
+TEST_F(sched, yield_rules_and_cap)
+{
+	int v0 = ioctl(self->s.vm, PVMM_CREATE_VCPU, 0);
+	int v1 = ioctl(self->s.vm, PVMM_CREATE_VCPU, 1);
+	int ok = 0, busy = 0, other = 0;
+
+	ASSERT_LE(0, v1);
+	ASSERT_EQ(0, ioctl(v0, PVMM_VCPU_BIND));
+	EXPECT_EQ(-EINVAL, vmm_call2(v0, PVMM_SCHED_YIELD_TO, 0, 0));
+	EXPECT_EQ(-EINVAL, vmm_call2(v0, PVMM_SCHED_YIELD_TO, 999, 0));
+	EXPECT_EQ(-EINVAL, vmm_call2(v0, PVMM_SCHED_YIELD_TO, 1ULL << 33, 0));
+	/* vCPU 1 has never run: not preempted, no yield */
+	EXPECT_EQ(0, vmm_call2(v0, PVMM_SCHED_YIELD_TO, 1, 0));
+	ASSERT_EQ(0, yield_rate_set(100));
+	for (int i = 0; i < 1000; i++) {
+		__s64 r = vmm_call2(v0, PVMM_SCHED_YIELD_TO, 1, 0);
+
+		ok += r == 0 || r == 1;
+		busy += r == -EBUSY;
+		other += r != 0 && r != 1 && r != -EBUSY;
+	}
+	ASSERT_EQ(0, yield_rate_set(10000));
+	TH_LOG("at 100/s: %d allowed, %d refused", ok, busy);
+	EXPECT_EQ(0, other);
+	EXPECT_GE(130, ok);
+	EXPECT_LE(100, ok);
+	EXPECT_LE(870, busy);
+	close(v0);
+	close(v1);
+}
+
+/* The lock-holder scenario runs, and PV waiters do get to yield. */
+TEST_F_TIMEOUT(sched, lock_holder_preemption, 60)
+{
+	struct lhp l = { .nthreads = 6, .cpu0 = 0, .cs_ns = 50000,
+			 .gap_ns = 5000, .pv = true, .secs = 2 };
+
+	ASSERT_EQ(0, lhp_run(&l));
+	TH_LOG("%ld acquisitions, %ld yields, p99 %ld us", l.acquired,
+	       l.yields, lhp_pct(&l, 99));
+	EXPECT_LT(100, l.acquired);
+	free(l.hist);
 }
 
 #define MANY	256

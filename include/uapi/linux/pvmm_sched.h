@@ -14,9 +14,14 @@
 /*
  * STEAL_ENABLE(gpa): the record, 64-byte aligned, inside a memslot; a
  * second ENABLE moves it, a failed one leaves it disabled. STEAL_DISABLE().
+ * YIELD_TO(vcpu id): give this CPU to that vCPU's thread if the host saw
+ * it preempted (a lock holder, say): 1 if it yielded, 0 if the target
+ * was not preempted, -EINVAL for a bad id or this vCPU, -ESRCH when
+ * nothing is bound there, -EBUSY past the host's rate cap.
  */
 #define PVMM_SCHED_STEAL_ENABLE		PVMM_CALL_NR(PVMM_SVC_SCHED, 0)
 #define PVMM_SCHED_STEAL_DISABLE	PVMM_CALL_NR(PVMM_SVC_SCHED, 1)
+#define PVMM_SCHED_YIELD_TO		PVMM_CALL_NR(PVMM_SVC_SCHED, 2)
 
 #define PVMM_SCHED_RECORD_SIZE		64
 
