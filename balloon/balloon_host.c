@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
+#include <pvmm/record.h>
 #include <pvmm/service.h>
 
 #include "balloon_core.h"
@@ -61,17 +62,11 @@ static void pvmm_balloon_publish(struct pvmm_balloon_vm *bvm)
 	lockdep_assert_held(&bvm->lock);
 	c = pvmm_gpage_begin(&bvm->config, &flags);
 	if (c) {
-		v = bvm->config_version | 1;
-		WRITE_ONCE(c->version, v);
-		/* The odd version is visible before any field changes. */
-		smp_wmb();
+		v = pvmm_record_write_begin(&c->version, &bvm->config_version);
 		WRITE_ONCE(c->report_order, PVMM_BALLOON_REPORT_ORDER);
 		WRITE_ONCE(c->target_pages, bvm->target);
 		WRITE_ONCE(c->ballooned_pages, bvm->set.pages);
-		/* Every field is visible before the version turns even. */
-		smp_wmb();
-		WRITE_ONCE(c->version, v + 1);
-		bvm->config_version = v + 1;
+		pvmm_record_write_end(&c->version, &bvm->config_version, v);
 	}
 	pvmm_gpage_end(&bvm->config, flags);
 }
@@ -172,7 +167,14 @@ static u32 pvmm_balloon_coalesce(struct pvmm_vm *vm,
 	return n ? out + 1 : 0;
 }
 
-static s64 pvmm_balloon_inflate(struct pvmm_balloon_vm *bvm, u32 n)
+/*
+ * Release the host memory behind a batch: INFLATE also adds the pages to
+ * the balloon and returns how many were new; REPORT leaves them the
+ * guest's and returns the bytes released. A failure after some ranges
+ * returns what was done.
+ */
+static s64 pvmm_balloon_release_batch(struct pvmm_balloon_vm *bvm, u32 n,
+				      bool inflate)
 {
 	struct pvmm_balloon_range *r = bvm->batch;
 	u64 done = 0, added, released;
@@ -185,12 +187,17 @@ static s64 pvmm_balloon_inflate(struct pvmm_balloon_vm *bvm, u32 n)
 	n = pvmm_balloon_coalesce(bvm->vm, r, n);
 	for (i = 0; i < n; i++) {
 		err = pvmm_balloon_release(bvm->vm, &r[i], &released);
-		bvm->released_bytes += released;
-		if (!err)
-			err = pvmm_balloon_set_add(&bvm->set,
-						   r[i].gpa >> PAGE_SHIFT,
-						   (r[i].gpa + r[i].len) >>
-						   PAGE_SHIFT, &added);
+		if (!inflate) {
+			bvm->reported_bytes += released;
+			added = released;
+		} else {
+			bvm->released_bytes += released;
+			if (!err)
+				err = pvmm_balloon_set_add(&bvm->set,
+							   r[i].gpa >> PAGE_SHIFT,
+							   (r[i].gpa + r[i].len) >>
+							   PAGE_SHIFT, &added);
+		}
 		if (err)
 			return done ? done : err;
 		done += added;
@@ -222,28 +229,6 @@ static s64 pvmm_balloon_deflate(struct pvmm_balloon_vm *bvm, u32 n)
 	return done;
 }
 
-/* Free page reporting: release, but the pages stay the guest's. */
-static s64 pvmm_balloon_report(struct pvmm_balloon_vm *bvm, u32 n)
-{
-	struct pvmm_balloon_range *r = bvm->batch;
-	u64 done = 0, released;
-	s64 err;
-	u32 i;
-
-	err = pvmm_balloon_check_backing(bvm->vm, r, n);
-	if (err)
-		return err;
-	n = pvmm_balloon_coalesce(bvm->vm, r, n);
-	for (i = 0; i < n; i++) {
-		err = pvmm_balloon_release(bvm->vm, &r[i], &released);
-		bvm->reported_bytes += released;
-		if (err)
-			return done ? done : err;
-		done += released;
-	}
-	return done;
-}
-
 static s64 pvmm_balloon_batch(struct pvmm_balloon_vm *bvm, unsigned int fn,
 			      u64 list, u64 n)
 {
@@ -264,13 +249,13 @@ static s64 pvmm_balloon_batch(struct pvmm_balloon_vm *bvm, unsigned int fn,
 		return r;
 	switch (fn) {
 	case PVMM_BALLOON_INFLATE & 0xff:
-		r = pvmm_balloon_inflate(bvm, n);
+		r = pvmm_balloon_release_batch(bvm, n, true);
 		break;
 	case PVMM_BALLOON_DEFLATE & 0xff:
 		r = pvmm_balloon_deflate(bvm, n);
 		break;
-	default:
-		r = pvmm_balloon_report(bvm, n);
+	default:	/* free page reporting */
+		r = pvmm_balloon_release_batch(bvm, n, false);
 		break;
 	}
 	pvmm_balloon_publish(bvm);

@@ -10,7 +10,7 @@
 #include <linux/errno.h>
 #include <linux/math64.h>
 #include <linux/string.h>
-#include <asm/barrier.h>
+#include <pvmm/record.h>
 
 #include "clock_core.h"
 
@@ -120,11 +120,8 @@ int pvmm_clock_make_record(const struct pvmm_clock_host *h, s64 ns_offset,
 void pvmm_clock_publish(struct pvmm_clock_record *dst, u32 *version,
 			const struct pvmm_clock_record *src)
 {
-	u32 v = *version | 1;
+	u32 v = pvmm_record_write_begin(&dst->version, version);
 
-	WRITE_ONCE(dst->version, v);
-	/* The odd version is visible before any field changes. */
-	smp_wmb();
 	WRITE_ONCE(dst->tsc_timestamp, src->tsc_timestamp);
 	WRITE_ONCE(dst->system_time, src->system_time);
 	WRITE_ONCE(dst->tsc_to_system_mul, src->tsc_to_system_mul);
@@ -132,10 +129,7 @@ void pvmm_clock_publish(struct pvmm_clock_record *dst, u32 *version,
 	WRITE_ONCE(dst->flags, src->flags);
 	WRITE_ONCE(dst->boot_offset_ns, src->boot_offset_ns);
 	WRITE_ONCE(dst->disruptions, src->disruptions);
-	/* Every field is visible before the version turns even again. */
-	smp_wmb();
-	WRITE_ONCE(dst->version, v + 1);
-	*version = v + 1;
+	pvmm_record_write_end(&dst->version, version, v);
 }
 
 #if IS_ENABLED(CONFIG_PVMM_KUNIT_TEST)

@@ -7,7 +7,7 @@
 #include <linux/compiler.h>
 #include <linux/math64.h>
 #include <linux/time64.h>
-#include <asm/barrier.h>
+#include <pvmm/record.h>
 
 #include "sched_core.h"
 
@@ -61,17 +61,11 @@ u64 pvmm_steal_update(struct pvmm_steal_acct *a, u64 run_delay, u64 now)
 void pvmm_steal_publish(struct pvmm_steal_record *dst, u32 *version,
 			u64 steal, u32 rate)
 {
-	u32 v = *version | 1;
+	u32 v = pvmm_record_write_begin(&dst->version, version);
 
-	WRITE_ONCE(dst->version, v);
-	/* The odd version is visible before the fields change. */
-	smp_wmb();
 	WRITE_ONCE(dst->steal, steal);
 	WRITE_ONCE(dst->steal_rate, rate);
-	/* The fields are visible before the version turns even again. */
-	smp_wmb();
-	WRITE_ONCE(dst->version, v + 1);
-	*version = v + 1;
+	pvmm_record_write_end(&dst->version, version, v);
 }
 
 #if IS_ENABLED(CONFIG_PVMM_KUNIT_TEST)

@@ -143,14 +143,7 @@ static inline void clock_err_run(struct clock_err *e,
 
 static inline __u64 clock_err_pct(const struct clock_err *e, double pct)
 {
-	long want = (long)(e->samples * pct / 100.0), seen = 0;
-
-	for (__u64 i = 0; i <= ERR_BUCKETS; i++) {
-		seen += e->hist[i];
-		if (seen > want)
-			return i;
-	}
-	return ERR_BUCKETS;
+	return vmm_hist_pct(e->hist, ERR_BUCKETS, e->samples, pct);
 }
 
 /* A VM with one memfd slot, the clock service and one bound vCPU. */

@@ -122,6 +122,20 @@ static inline long long vmm_debugfs_wait(const char *name, long long want,
 	return v;
 }
 
+/* The @pct percentile of @samples counted in @hist[0..@last], by index. */
+static inline long vmm_hist_pct(const unsigned int *hist, long last,
+				long samples, double pct)
+{
+	long want = (long)(samples * pct / 100.0), seen = 0;
+
+	for (long i = 0; i <= last; i++) {
+		seen += hist[i];
+		if (seen > want)
+			return i;
+	}
+	return last;
+}
+
 static inline double vmm_now(void)
 {
 	struct timespec ts;

@@ -143,14 +143,7 @@ static inline int lhp_run(struct lhp *l)
 /* Latency percentile in microseconds. */
 static inline long lhp_pct(const struct lhp *l, double pct)
 {
-	long want = (long)(l->acquired * pct / 100.0), seen = 0;
-
-	for (long i = 0; i <= LHP_BUCKETS; i++) {
-		seen += l->hist[i];
-		if (seen > want)
-			return i;
-	}
-	return LHP_BUCKETS;
+	return vmm_hist_pct(l->hist, LHP_BUCKETS, l->acquired, pct);
 }
 
 #endif /* _PVMM_SCHED_LIB_H */
