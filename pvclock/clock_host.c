@@ -263,8 +263,8 @@ static int pvmm_clock_set_offsets(struct pvmm_clock_vm *cvm, s64 ns, s64 tsc)
 {
 	unsigned long flags;
 
-	/* The guest clock never reads below zero. */
-	if (ns < 0 && (u64)-ns > ktime_get_ns())
+	/* The guest clock never reads below zero (S64_MIN included). */
+	if (ns < 0 && -(u64)ns > ktime_get_ns())
 		return -EINVAL;
 	raw_spin_lock_irqsave(&cvm->offs_lock, flags);
 	cvm->ns_offset = ns;

@@ -361,6 +361,8 @@ TEST_F(clock, offsets)
 	c.in[0] = -(__s64)(clock_now(CLOCK_MONOTONIC) + 1000000000ULL);
 	c.in[1] = 0;
 	EXPECT_EQ(-EINVAL, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	c.in[0] = 1ULL << 63;				/* S64_MIN */
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
 	c.op = PVMM_CLOCK_CTL_GET;
 	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
 	EXPECT_EQ(0, c.out[2]);
