@@ -9,8 +9,11 @@
  *  - at sched-out, the preempted byte is set when the thread is still
  *    runnable (it was preempted), never when it blocks or halts.
  * A vCPU spinning on a lock whose holder was preempted can yield its CPU
- * to the holder (yield_to), at a rate the host caps.
+ * to the holder (yield_to), at a rate the host caps; a vCPU entering a
+ * critical section can ask to be favoured (nice -20) for a time the host
+ * caps, within a per-VM budget, ended by a timer whatever the guest does.
  */
+#include <linux/hrtimer.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
@@ -26,6 +29,21 @@ module_param_named(yield_rate, pvmm_sched_yield_rate, uint, 0644);
 MODULE_PARM_DESC(yield_rate,
 		 "Directed yields per second one vCPU may make (default 10000)");
 
+static unsigned int pvmm_sched_boost_max_us = 1000;
+module_param_named(boost_max_us, pvmm_sched_boost_max_us, uint, 0644);
+MODULE_PARM_DESC(boost_max_us, "Longest boost, microseconds (default 1000)");
+
+static unsigned int pvmm_sched_boost_budget_ms = 50;
+module_param_named(boost_budget_ms, pvmm_sched_boost_budget_ms, uint, 0644);
+MODULE_PARM_DESC(boost_budget_ms,
+		 "Boost time one VM may get per second, ms (default 50)");
+
+struct pvmm_sched_vm {
+	spinlock_t lock;		/* the budget window */
+	u64 window_start;
+	u64 granted_ns;
+};
+
 struct pvmm_sched_vcpu {
 	struct pvmm_gpage rec;
 	struct pvmm_steal_acct acct;	/* the bound thread's, preemption off */
@@ -34,6 +52,10 @@ struct pvmm_sched_vcpu {
 	u64 yield_budget_at;		/* local_clock() when the budget is spent */
 	u64 yields;
 	u64 yields_refused;
+	spinlock_t boost_lock;		/* the fields below */
+	struct hrtimer boost_timer;
+	struct task_struct *boosted;	/* referenced while boosted */
+	long saved_nice;
 };
 
 static struct pvmm_sched_vcpu *pvmm_sched_vcpu(struct pvmm_vcpu *vcpu)
@@ -160,6 +182,75 @@ static s64 pvmm_sched_yield_to(struct pvmm_vcpu *vcpu, u64 id)
 	return r > 0;
 }
 
+/* Take @ns from the VM's budget for this one-second window. */
+static bool pvmm_sched_budget_take(struct pvmm_sched_vm *svm, u64 ns)
+{
+	u64 now = ktime_get_ns(), budget;	/* one clock for all vCPUs */
+	bool ok;
+
+	budget = (u64)READ_ONCE(pvmm_sched_boost_budget_ms) * NSEC_PER_MSEC;
+	spin_lock(&svm->lock);
+	if (now - svm->window_start >= NSEC_PER_SEC) {
+		svm->window_start = now;
+		svm->granted_ns = 0;
+	}
+	ok = svm->granted_ns + ns <= budget;
+	if (ok)
+		svm->granted_ns += ns;
+	spin_unlock(&svm->lock);
+	return ok;
+}
+
+/* Any context: the timer, an UNBOOST, or the vCPU going away. */
+static void pvmm_sched_boost_end(struct pvmm_sched_vcpu *sv)
+{
+	struct task_struct *t;
+	unsigned long flags;
+	long nice;
+
+	spin_lock_irqsave(&sv->boost_lock, flags);
+	t = sv->boosted;
+	sv->boosted = NULL;
+	nice = sv->saved_nice;
+	spin_unlock_irqrestore(&sv->boost_lock, flags);
+	if (!t)
+		return;
+	set_user_nice(t, nice);
+	put_task_struct(t);
+}
+
+static enum hrtimer_restart pvmm_sched_boost_timer(struct hrtimer *timer)
+{
+	pvmm_sched_boost_end(container_of(timer, struct pvmm_sched_vcpu,
+					  boost_timer));
+	return HRTIMER_NORESTART;
+}
+
+static s64 pvmm_sched_boost(struct pvmm_vcpu *vcpu, u64 us)
+{
+	struct pvmm_sched_vm *svm = vcpu->vm->svc_priv[PVMM_SVC_SCHED];
+	struct pvmm_sched_vcpu *sv = pvmm_sched_vcpu(vcpu);
+	unsigned long flags;
+
+	if (!us)
+		return -EINVAL;
+	us = min_t(u64, us, READ_ONCE(pvmm_sched_boost_max_us));
+	if (!us)
+		return -EBUSY;		/* boosting switched off */
+	if (READ_ONCE(sv->boosted))
+		return -EALREADY;
+	if (!pvmm_sched_budget_take(svm, us * NSEC_PER_USEC))
+		return -EBUSY;
+	spin_lock_irqsave(&sv->boost_lock, flags);
+	sv->saved_nice = task_nice(current);
+	sv->boosted = get_task_struct(current);
+	spin_unlock_irqrestore(&sv->boost_lock, flags);
+	set_user_nice(current, MIN_NICE);
+	hrtimer_start(&sv->boost_timer, ns_to_ktime(us * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_SOFT);
+	return us;
+}
+
 static int pvmm_sched_call(struct pvmm_vcpu *vcpu, unsigned int fn,
 			   const u64 *args, s64 *ret)
 {
@@ -176,6 +267,14 @@ static int pvmm_sched_call(struct pvmm_vcpu *vcpu, unsigned int fn,
 	case PVMM_SCHED_YIELD_TO & 0xff:
 		*ret = pvmm_sched_yield_to(vcpu, args[0]);
 		break;
+	case PVMM_SCHED_BOOST & 0xff:
+		*ret = pvmm_sched_boost(vcpu, args[0]);
+		break;
+	case PVMM_SCHED_UNBOOST & 0xff:
+		hrtimer_cancel(&sv->boost_timer);
+		pvmm_sched_boost_end(sv);
+		*ret = 0;
+		break;
 	default:
 		*ret = -EOPNOTSUPP;
 		break;
@@ -190,6 +289,9 @@ static int pvmm_sched_vcpu_init(struct pvmm_vcpu *vcpu)
 	if (!sv)
 		return -ENOMEM;
 	pvmm_gpage_init(&sv->rec, vcpu->vm);
+	spin_lock_init(&sv->boost_lock);
+	hrtimer_init(&sv->boost_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	sv->boost_timer.function = pvmm_sched_boost_timer;
 	vcpu->svc_priv[PVMM_SVC_SCHED] = sv;
 	return 0;
 }
@@ -198,14 +300,34 @@ static void pvmm_sched_vcpu_destroy(struct pvmm_vcpu *vcpu)
 {
 	struct pvmm_sched_vcpu *sv = pvmm_sched_vcpu(vcpu);
 
+	hrtimer_cancel(&sv->boost_timer);
+	pvmm_sched_boost_end(sv);
 	pvmm_gpage_deactivate(&sv->rec);
 	kfree(sv);
+}
+
+static int pvmm_sched_vm_init(struct pvmm_vm *vm)
+{
+	struct pvmm_sched_vm *svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+
+	if (!svm)
+		return -ENOMEM;
+	spin_lock_init(&svm->lock);
+	vm->svc_priv[PVMM_SVC_SCHED] = svm;
+	return 0;
+}
+
+static void pvmm_sched_vm_destroy(struct pvmm_vm *vm)
+{
+	kfree(vm->svc_priv[PVMM_SVC_SCHED]);
 }
 
 static const struct pvmm_service pvmm_sched_service = {
 	.name = "sched",
 	.owner = THIS_MODULE,
 	.id = PVMM_SVC_SCHED,
+	.vm_init = pvmm_sched_vm_init,
+	.vm_destroy = pvmm_sched_vm_destroy,
 	.vcpu_init = pvmm_sched_vcpu_init,
 	.vcpu_destroy = pvmm_sched_vcpu_destroy,
 	.sched_in = pvmm_sched_sched_in,

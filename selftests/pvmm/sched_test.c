@@ -356,6 +356,64 @@ TEST_F(sched, yield_rules_and_cap)
 	close(v1);
 }
 
+static long my_nice(void)
+{
+	char path[64], buf[512], *p;
+	long nice = 99;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/stat",
+		 (long)syscall(SYS_gettid));
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return nice;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return nice;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	/* after the name: state is field 3, nice field 19 */
+	for (int field = 2; p && field < 19; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtol(p + 1, NULL, 10) : nice;
+}
+
+/* Boosts: capped in time, ended by the host, within the VM's budget. */
+TEST_F(sched, boost_caps)
+{
+	int v = ioctl(self->s.vm, PVMM_CREATE_VCPU, 0);
+	int granted = 0, refused = 0;
+	long nice0 = my_nice();
+
+	ASSERT_EQ(0, ioctl(v, PVMM_VCPU_BIND));
+	EXPECT_EQ(-EINVAL, vmm_call2(v, PVMM_SCHED_BOOST, 0, 0));
+	EXPECT_EQ(1000, vmm_call2(v, PVMM_SCHED_BOOST, 5000000, 0));
+	EXPECT_EQ(-20, my_nice());
+	EXPECT_EQ(-EALREADY, vmm_call2(v, PVMM_SCHED_BOOST, 100, 0));
+	usleep(20000);			/* the host ends it */
+	EXPECT_EQ(nice0, my_nice());
+	EXPECT_EQ(300, vmm_call2(v, PVMM_SCHED_BOOST, 300, 0));
+	EXPECT_EQ(0, vmm_call2(v, PVMM_SCHED_UNBOOST, 0, 0));
+	EXPECT_EQ(nice0, my_nice());
+	EXPECT_EQ(0, vmm_call2(v, PVMM_SCHED_UNBOOST, 0, 0));
+	/* 50 ms a second: about fifty 1 ms boosts, then no more */
+	usleep(1100000);
+	for (int i = 0; i < 200; i++) {
+		__s64 r = vmm_call2(v, PVMM_SCHED_BOOST, 1000, 0);
+
+		granted += r == 1000;
+		refused += r == -EBUSY;
+		vmm_call2(v, PVMM_SCHED_UNBOOST, 0, 0);
+	}
+	TH_LOG("budget: %d boosts granted, %d refused", granted, refused);
+	EXPECT_GE(101, granted);
+	EXPECT_LE(50, granted);
+	EXPECT_EQ(200, granted + refused);
+	EXPECT_EQ(nice0, my_nice());
+	close(v);
+}
+
 /* The lock-holder scenario runs, and PV waiters do get to yield. */
 TEST_F_TIMEOUT(sched, lock_holder_preemption, 60)
 {

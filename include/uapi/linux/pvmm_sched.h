@@ -18,10 +18,16 @@
  * it preempted (a lock holder, say): 1 if it yielded, 0 if the target
  * was not preempted, -EINVAL for a bad id or this vCPU, -ESRCH when
  * nothing is bound there, -EBUSY past the host's rate cap.
+ * BOOST(us): favour this vCPU's thread (a critical section) for at most
+ * @us microseconds, capped by the host; returns the microseconds granted,
+ * -EINVAL for 0, -EALREADY while boosted, -EBUSY when the VM's boost
+ * budget for this second is spent. UNBOOST(): end it early.
  */
 #define PVMM_SCHED_STEAL_ENABLE		PVMM_CALL_NR(PVMM_SVC_SCHED, 0)
 #define PVMM_SCHED_STEAL_DISABLE	PVMM_CALL_NR(PVMM_SVC_SCHED, 1)
 #define PVMM_SCHED_YIELD_TO		PVMM_CALL_NR(PVMM_SVC_SCHED, 2)
+#define PVMM_SCHED_BOOST		PVMM_CALL_NR(PVMM_SVC_SCHED, 3)
+#define PVMM_SCHED_UNBOOST		PVMM_CALL_NR(PVMM_SVC_SCHED, 4)
 
 #define PVMM_SCHED_RECORD_SIZE		64
 
