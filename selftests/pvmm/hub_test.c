@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "pvmm_vmm.h"
@@ -538,12 +539,31 @@ TEST_F(guest, guest_memory_roundtrip)
 	EXPECT_EQ(-EINVAL, vmm_call2(c, TNR(PVMM_TEST_READ), GPA, 9));
 }
 
+/* This thread's context switches, as the scheduler counts them. */
+static long ctx_switches(void)
+{
+	char path[64], line[128];
+	long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/status",
+		 (long)syscall(SYS_gettid));
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "ctxt_switches:"))
+			n += strtol(strchr(line, ':') + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return n;
+}
+
 /* The scheduler hooks write into guest memory, from atomic context. */
 TEST_F(guest, counters_from_sched_hooks)
 {
 	__u64 *cnt = (__u64 *)(self->mem + 0x1000);
 	int c = self->vcpu;
-	__u64 in0;
+	__u64 in0, out0, out1;
+	long sw0, sw1;
 
 	EXPECT_EQ(-EINVAL, vmm_call2(c, TNR(PVMM_TEST_COUNTERS_MAP),
 				     GPA + 0x1008, 0));
@@ -554,11 +574,21 @@ TEST_F(guest, counters_from_sched_hooks)
 	ASSERT_EQ(0, vmm_call2(c, TNR(PVMM_TEST_COUNTERS_MAP), GPA + 0x1000,
 			       0));
 	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	/* one sched-out per context switch: as many as the scheduler counts */
+	sw0 = ctx_switches();
+	out0 = vmm_load(&cnt[1]);
 	for (int i = 0; i < 20; i++)
 		usleep(1000);
+	out1 = vmm_load(&cnt[1]);
+	sw1 = ctx_switches();
+	TH_LOG("%lld sched-outs written, %ld context switches counted",
+	       (long long)(out1 - out0), sw1 - sw0);
+	EXPECT_LE(5, out1 - out0);
+	EXPECT_LE(out1 - out0, sw1 - sw0);
+	EXPECT_GE(out1 - out0 + 2, sw1 - sw0);	/* switches while reading */
+	/* and sched-ins follow */
 	in0 = vmm_load(&cnt[0]);
-	EXPECT_LE(20, in0);
-	EXPECT_LE(20, vmm_load(&cnt[1]));
+	EXPECT_LE(out1 - out0, in0);
 	for (int i = 0; i < 5; i++)
 		usleep(1000);
 	EXPECT_LT(in0, vmm_load(&cnt[0]));

@@ -247,10 +247,16 @@ TEST_F_TIMEOUT(sched, preempted_while_runnable, 60)
 
 static void *thread_sleeper(void *p)
 {
+	struct sched_param prio = { .sched_priority = 1 };
 	struct vcpu_thread *t = p;
 	int vcpu;
 
 	pin(t->cpu);
+	/* only blocking takes it off the CPU: no kernel thread preempts it */
+	if (sched_setscheduler(0, SCHED_FIFO, &prio)) {
+		t->err = 1;
+		return NULL;
+	}
 	vcpu = vcpu_bind_enable(t);
 	if (vcpu < 0) {
 		t->err = 1;
@@ -356,6 +362,17 @@ TEST_F(sched, yield_rules_and_cap)
 	close(v1);
 }
 
+static int boost_max_set(int us)
+{
+	FILE *f = fopen("/sys/module/pvmm_sched/parameters/boost_max_us", "w");
+	int r;
+
+	if (!f)
+		return -1;
+	r = fprintf(f, "%d\n", us) > 0 ? 0 : -1;
+	return fclose(f) ? -1 : r;
+}
+
 static long my_nice(void)
 {
 	char path[64], buf[512], *p;
@@ -389,9 +406,15 @@ TEST_F(sched, boost_caps)
 	ASSERT_EQ(0, ioctl(v, PVMM_VCPU_BIND));
 	EXPECT_EQ(-EINVAL, vmm_call2(v, PVMM_SCHED_BOOST, 0, 0));
 	EXPECT_EQ(1000, vmm_call2(v, PVMM_SCHED_BOOST, 5000000, 0));
+	usleep(20000);			/* the host ends it */
+	EXPECT_EQ(nice0, my_nice());
+	/* a boost long enough to look at, within the 50 ms budget */
+	ASSERT_EQ(0, boost_max_set(100000));
+	EXPECT_EQ(40000, vmm_call2(v, PVMM_SCHED_BOOST, 40000, 0));
 	EXPECT_EQ(-20, my_nice());
 	EXPECT_EQ(-EALREADY, vmm_call2(v, PVMM_SCHED_BOOST, 100, 0));
-	usleep(20000);			/* the host ends it */
+	ASSERT_EQ(0, boost_max_set(1000));
+	usleep(100000);
 	EXPECT_EQ(nice0, my_nice());
 	EXPECT_EQ(300, vmm_call2(v, PVMM_SCHED_BOOST, 300, 0));
 	EXPECT_EQ(0, vmm_call2(v, PVMM_SCHED_UNBOOST, 0, 0));
