@@ -247,16 +247,10 @@ TEST_F_TIMEOUT(sched, preempted_while_runnable, 60)
 
 static void *thread_sleeper(void *p)
 {
-	struct sched_param prio = { .sched_priority = 1 };
 	struct vcpu_thread *t = p;
 	int vcpu;
 
 	pin(t->cpu);
-	/* only blocking takes it off the CPU: no kernel thread preempts it */
-	if (sched_setscheduler(0, SCHED_FIFO, &prio)) {
-		t->err = 1;
-		return NULL;
-	}
 	vcpu = vcpu_bind_enable(t);
 	if (vcpu < 0) {
 		t->err = 1;
