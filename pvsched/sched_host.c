@@ -13,11 +13,13 @@
  * critical section can ask to be favoured (nice -20) for a time the host
  * caps, within a per-VM budget, ended by a timer whatever the guest does.
  */
+#include <linux/debugfs.h>
 #include <linux/hrtimer.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/task.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include <pvmm/service.h>
@@ -52,6 +54,8 @@ struct pvmm_sched_vcpu {
 	u64 yield_budget_at;		/* local_clock() when the budget is spent */
 	u64 yields;
 	u64 yields_refused;
+	u64 boosts;
+	u64 boosts_refused;
 	spinlock_t boost_lock;		/* the fields below */
 	struct hrtimer boost_timer;
 	struct task_struct *boosted;	/* referenced while boosted */
@@ -239,8 +243,11 @@ static s64 pvmm_sched_boost(struct pvmm_vcpu *vcpu, u64 us)
 		return -EBUSY;		/* boosting switched off */
 	if (READ_ONCE(sv->boosted))
 		return -EALREADY;
-	if (!pvmm_sched_budget_take(svm, us * NSEC_PER_USEC))
+	if (!pvmm_sched_budget_take(svm, us * NSEC_PER_USEC)) {
+		sv->boosts_refused++;
 		return -EBUSY;
+	}
+	sv->boosts++;
 	spin_lock_irqsave(&sv->boost_lock, flags);
 	sv->saved_nice = task_nice(current);
 	sv->boosted = get_task_struct(current);
@@ -306,6 +313,29 @@ static void pvmm_sched_vcpu_destroy(struct pvmm_vcpu *vcpu)
 	kfree(sv);
 }
 
+/* debugfs vm<N>/sched: one line per vCPU */
+static int pvmm_sched_debugfs_show(struct seq_file *m, void *unused)
+{
+	struct pvmm_vm *vm = m->private;
+	struct pvmm_vcpu *vcpu;
+	unsigned long id;
+
+	mutex_lock(&vm->lock);
+	xa_for_each(&vm->vcpus, id, vcpu) {
+		struct pvmm_sched_vcpu *sv = pvmm_sched_vcpu(vcpu);
+
+		seq_printf(m, "vcpu %lu steal_ns %llu steal_rate %u preempted %d yields %llu yields_refused %llu boosts %llu boosts_refused %llu\n",
+			   id, READ_ONCE(sv->acct.steal),
+			   READ_ONCE(sv->acct.rate), READ_ONCE(sv->preempted),
+			   READ_ONCE(sv->yields), READ_ONCE(sv->yields_refused),
+			   READ_ONCE(sv->boosts),
+			   READ_ONCE(sv->boosts_refused));
+	}
+	mutex_unlock(&vm->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pvmm_sched_debugfs);
+
 static int pvmm_sched_vm_init(struct pvmm_vm *vm)
 {
 	struct pvmm_sched_vm *svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
@@ -314,6 +344,8 @@ static int pvmm_sched_vm_init(struct pvmm_vm *vm)
 		return -ENOMEM;
 	spin_lock_init(&svm->lock);
 	vm->svc_priv[PVMM_SVC_SCHED] = svm;
+	debugfs_create_file("sched", 0400, vm->debugfs, vm,
+			    &pvmm_sched_debugfs_fops);
 	return 0;
 }
 

@@ -424,6 +424,22 @@ TEST_F(sched, boost_caps)
 		vmm_call2(v, PVMM_SCHED_UNBOOST, 0, 0);
 	}
 	TH_LOG("budget: %d boosts granted, %d refused", granted, refused);
+	/* and debugfs counts the same */
+	{
+		struct pvmm_version ver;
+		char path[96], buf[512] = "", want[64];
+		int fd;
+
+		ASSERT_EQ(0, ioctl(self->s.vm, PVMM_GET_VERSION, &ver));
+		snprintf(path, sizeof(path), PVMM_DEBUGFS "/vm%u/sched",
+			 ver.vm_id);
+		fd = open(path, O_RDONLY);
+		ASSERT_LE(0, fd);
+		ASSERT_LT(0, read(fd, buf, sizeof(buf) - 1));
+		close(fd);
+		snprintf(want, sizeof(want), "boosts_refused %d", refused);
+		EXPECT_NE(NULL, strstr(buf, want));
+	}
 	EXPECT_GE(101, granted);
 	EXPECT_LE(50, granted);
 	EXPECT_EQ(200, granted + refused);
