@@ -313,14 +313,19 @@ TEST_F(sched, hostile_calls)
 	close(vcpu);
 }
 
-static int yield_rate_set(int rate)
+/* Set one of pvmm_sched's module parameters. */
+static int sched_param_set(const char *name, int value)
 {
-	FILE *f = fopen("/sys/module/pvmm_sched/parameters/yield_rate", "w");
+	char path[96];
+	FILE *f;
 	int r;
 
+	snprintf(path, sizeof(path), "/sys/module/pvmm_sched/parameters/%s",
+		 name);
+	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	r = fprintf(f, "%d\n", rate) > 0 ? 0 : -1;
+	r = fprintf(f, "%d\n", value) > 0 ? 0 : -1;
 	return fclose(f) ? -1 : r;
 }
 
@@ -338,7 +343,7 @@ TEST_F(sched, yield_rules_and_cap)
 	EXPECT_EQ(-EINVAL, vmm_call2(v0, PVMM_SCHED_YIELD_TO, 1ULL << 33, 0));
 	/* vCPU 1 has never run: not preempted, no yield */
 	EXPECT_EQ(0, vmm_call2(v0, PVMM_SCHED_YIELD_TO, 1, 0));
-	ASSERT_EQ(0, yield_rate_set(100));
+	ASSERT_EQ(0, sched_param_set("yield_rate", 100));
 	for (int i = 0; i < 1000; i++) {
 		__s64 r = vmm_call2(v0, PVMM_SCHED_YIELD_TO, 1, 0);
 
@@ -346,7 +351,7 @@ TEST_F(sched, yield_rules_and_cap)
 		busy += r == -EBUSY;
 		other += r != 0 && r != 1 && r != -EBUSY;
 	}
-	ASSERT_EQ(0, yield_rate_set(10000));
+	ASSERT_EQ(0, sched_param_set("yield_rate", 10000));
 	TH_LOG("at 100/s: %d allowed, %d refused", ok, busy);
 	EXPECT_EQ(0, other);
 	EXPECT_GE(130, ok);
@@ -354,17 +359,6 @@ TEST_F(sched, yield_rules_and_cap)
 	EXPECT_LE(870, busy);
 	close(v0);
 	close(v1);
-}
-
-static int boost_max_set(int us)
-{
-	FILE *f = fopen("/sys/module/pvmm_sched/parameters/boost_max_us", "w");
-	int r;
-
-	if (!f)
-		return -1;
-	r = fprintf(f, "%d\n", us) > 0 ? 0 : -1;
-	return fclose(f) ? -1 : r;
 }
 
 static long my_nice(void)
@@ -403,11 +397,11 @@ TEST_F(sched, boost_caps)
 	usleep(20000);			/* the host ends it */
 	EXPECT_EQ(nice0, my_nice());
 	/* a boost long enough to look at, within the 50 ms budget */
-	ASSERT_EQ(0, boost_max_set(100000));
+	ASSERT_EQ(0, sched_param_set("boost_max_us", 100000));
 	EXPECT_EQ(40000, vmm_call2(v, PVMM_SCHED_BOOST, 40000, 0));
 	EXPECT_EQ(-20, my_nice());
 	EXPECT_EQ(-EALREADY, vmm_call2(v, PVMM_SCHED_BOOST, 100, 0));
-	ASSERT_EQ(0, boost_max_set(1000));
+	ASSERT_EQ(0, sched_param_set("boost_max_us", 1000));
 	usleep(100000);
 	EXPECT_EQ(nice0, my_nice());
 	EXPECT_EQ(300, vmm_call2(v, PVMM_SCHED_BOOST, 300, 0));
