@@ -185,8 +185,8 @@ int pvmm_call_check(const struct pvmm_call *call)
 
 	if (call->flags)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(call->reserved); i++)
-		if (call->reserved[i])
+	for (i = 0; i < ARRAY_SIZE(call->out); i++)
+		if (call->out[i])
 			return -EINVAL;
 	return 0;
 }

@@ -289,7 +289,7 @@ static void pvmm_test_call(struct kunit *test)
 	c.flags = 1;
 	KUNIT_EXPECT_EQ(test, pvmm_call_check(&c), -EINVAL);
 	c.flags = 0;
-	c.reserved[2] = 1;
+	c.out[2] = 1;
 	KUNIT_EXPECT_EQ(test, pvmm_call_check(&c), -EINVAL);
 
 	KUNIT_EXPECT_EQ(test, pvmm_call_decode(PVMM_CALL_NR(4, 7), &svc, &fn),

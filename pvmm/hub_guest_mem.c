@@ -14,8 +14,8 @@
 
 atomic_long_t pvmm_pinned_pages = ATOMIC_LONG_INIT(0);
 
-static int pvmm_gpa_to_uaddr(struct pvmm_vm *vm, u64 gpa, u64 len,
-			     void __user **uptr)
+int pvmm_guest_uptr(struct pvmm_vm *vm, u64 gpa, size_t len,
+		    void __user **uptr)
 {
 	u64 uaddr;
 	int idx, r;
@@ -31,11 +31,28 @@ static int pvmm_gpa_to_uaddr(struct pvmm_vm *vm, u64 gpa, u64 len,
 		*uptr = u64_to_user_ptr(uaddr);
 	return r;
 }
+EXPORT_SYMBOL_GPL(pvmm_guest_uptr);
+
+int pvmm_memslots_each(struct pvmm_vm *vm,
+		       int (*fn)(void *priv, u64 gpa, u64 size), void *priv)
+{
+	const struct pvmm_memslots *s;
+	int idx, r = 0;
+	u32 i;
+
+	idx = srcu_read_lock(&vm->srcu);
+	s = srcu_dereference(vm->slots, &vm->srcu);
+	for (i = 0; s && i < s->nr && !r; i++)
+		r = fn(priv, s->slot[i].gpa, s->slot[i].size);
+	srcu_read_unlock(&vm->srcu, idx);
+	return r;
+}
+EXPORT_SYMBOL_GPL(pvmm_memslots_each);
 
 int pvmm_read_guest(struct pvmm_vm *vm, u64 gpa, void *data, size_t len)
 {
 	void __user *p;
-	int r = pvmm_gpa_to_uaddr(vm, gpa, len, &p);
+	int r = pvmm_guest_uptr(vm, gpa, len, &p);
 
 	if (r)
 		return r;
@@ -47,7 +64,7 @@ int pvmm_write_guest(struct pvmm_vm *vm, u64 gpa, const void *data,
 		     size_t len)
 {
 	void __user *p;
-	int r = pvmm_gpa_to_uaddr(vm, gpa, len, &p);
+	int r = pvmm_guest_uptr(vm, gpa, len, &p);
 
 	if (r)
 		return r;
@@ -130,7 +147,7 @@ static int pvmm_gpage_pin(struct pvmm_gpage *gp)
 	struct page *page;
 	int r;
 
-	r = pvmm_gpa_to_uaddr(vm, gp->gpa, gp->len, &p);
+	r = pvmm_guest_uptr(vm, gp->gpa, gp->len, &p);
 	if (r)
 		return r;
 	r = pin_user_pages_fast((unsigned long)p & PAGE_MASK, 1,

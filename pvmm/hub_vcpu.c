@@ -250,6 +250,7 @@ static long pvmm_vcpu_call(struct pvmm_vcpu *vcpu, struct pvmm_call __user *uc)
 
 	/* Per-vCPU counters: no cache line shared between vCPUs here. */
 	WRITE_ONCE(vcpu->calls, vcpu->calls + 1);
+	memset(vcpu->call_out, 0, sizeof(vcpu->call_out));
 	if (pvmm_call_decode(c.nr, &sid, &fn)) {
 		ret = -EOPNOTSUPP;
 	} else if (sid == PVMM_SVC_HUB) {
@@ -267,7 +268,12 @@ static long pvmm_vcpu_call(struct pvmm_vcpu *vcpu, struct pvmm_call __user *uc)
 	if (ret == -EOPNOTSUPP)
 		WRITE_ONCE(vcpu->calls_unsupported,
 			   vcpu->calls_unsupported + 1);
-	return put_user(ret, &uc->ret);
+	c.ret = ret;
+	memcpy(c.out, vcpu->call_out, sizeof(c.out));
+	if (copy_to_user(&uc->ret, &c.ret, offsetofend(struct pvmm_call, out) -
+			 offsetof(struct pvmm_call, ret)))
+		return -EFAULT;
+	return 0;
 }
 
 static long pvmm_vcpu_ioctl(struct file *filp, unsigned int cmd,

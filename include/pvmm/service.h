@@ -86,6 +86,8 @@ struct pvmm_vm {
  * @task_lock: guards @task for pvmm_vcpu_task_get()
  * @task: the bound thread; held by the binding
  * @svc_priv: per-vCPU data of each enabled service
+ * @call_out: what the current call asks of the VMM (pvmm_call.out),
+ *            zeroed before each call; written by the bound thread only
  * @calls: forwarded calls; written by the bound thread only
  * @calls_unsupported: of those, calls answered -EOPNOTSUPP
  * @sched_in: times the bound thread was scheduled in
@@ -100,6 +102,7 @@ struct pvmm_vcpu {
 	spinlock_t task_lock;		/* see above */
 	struct task_struct *task;
 	void *svc_priv[PVMM_SVC_MAX];
+	u64 call_out[3];
 	u64 calls;
 	u64 calls_unsupported;
 	u64 sched_in;
@@ -120,7 +123,8 @@ struct pvmm_vcpu {
  * @sched_in: the bound thread is scheduled in (preemption off)
  * @sched_out: the bound thread is scheduled out (rq lock held, IRQs off)
  * @call: a guest call in the bound thread; set *@ret to the guest's result
- *        and return 0, or return a negative errno for the VMM (-EINTR...)
+ *        (and vcpu->call_out for the VMM) and return 0, or return a
+ *        negative errno for the VMM (-EAGAIN: preempted, call again)
  * @vm_ctl: a PVMM_SERVICE_CTL request from the VMM (process context);
  *          @out is zeroed before; return 0 or a negative errno
  * @memslots_changed: after a memslot change unpinned records under it, in
@@ -163,6 +167,15 @@ void pvmm_service_unregister(const struct pvmm_service *svc);
 int pvmm_read_guest(struct pvmm_vm *vm, u64 gpa, void *data, size_t len);
 int pvmm_write_guest(struct pvmm_vm *vm, u64 gpa, const void *data,
 		     size_t len);
+/* The VMM's address of a guest range inside one memslot, same rules. */
+int pvmm_guest_uptr(struct pvmm_vm *vm, u64 gpa, size_t len,
+		    void __user **uptr);
+/*
+ * Call @fn for each memslot (gpa, size) in address order, under SRCU (no
+ * sleeping); stops at the first non-zero return and returns it.
+ */
+int pvmm_memslots_each(struct pvmm_vm *vm,
+		       int (*fn)(void *priv, u64 gpa, u64 size), void *priv);
 
 /* What holds a guest range: see pvmm_guest_backing(). */
 struct pvmm_backing {

@@ -312,9 +312,9 @@ TEST_F(vm, service_ctl)
 	c.op = 77;
 	EXPECT_EQ(-EOPNOTSUPP, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
 	c.op = PVMM_TEST_CTL_ECHO;
-	c.reserved[1] = 1;
+	c.out[1] = 1;
 	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
-	c.reserved[1] = 0;
+	c.out[1] = 0;
 	c.service = PVMM_SVC_HUB;
 	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
 	c.service = PVMM_SVC_MAX;
@@ -414,7 +414,7 @@ TEST_F(guest, call_struct_checks)
 
 	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vcpu, PVMM_VCPU_CALL, &c));
 	c.flags = 0;
-	c.reserved[2] = 1;
+	c.out[2] = 1;
 	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vcpu, PVMM_VCPU_CALL, &c));
 	EXPECT_EQ(-EFAULT, vmm_ioctl(self->vcpu, PVMM_VCPU_CALL, NULL));
 	EXPECT_EQ(-EFAULT, vmm_ioctl(self->vcpu, PVMM_VCPU_CALL,

@@ -81,14 +81,16 @@ struct pvmm_memslot {
 /*
  * PVMM_VCPU_CALL: a guest call forwarded by the vCPU's bound thread.
  * The ioctl fails only for VMM-level errors; the guest's result, a value
- * or a negative errno, comes back in @ret.
+ * or a negative errno, comes back in @ret, and what the service asks of
+ * the VMM (the PV MMU's flush set) in @out. EAGAIN: the call was preempted
+ * with its progress kept in the kernel; issue the same call again.
  */
 struct pvmm_call {
 	__u32 nr;
 	__u32 flags;		/* must be 0 */
 	__u64 args[PVMM_CALL_NARGS];
 	__s64 ret;
-	__u64 reserved[3];	/* must be 0 */
+	__u64 out[3];		/* must be 0 on input */
 };
 
 /*
