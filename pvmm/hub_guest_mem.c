@@ -72,6 +72,23 @@ int pvmm_write_guest(struct pvmm_vm *vm, u64 gpa, const void *data,
 }
 EXPORT_SYMBOL_GPL(pvmm_write_guest);
 
+#ifdef CONFIG_X86
+int pvmm_guest_cmpxchg(struct pvmm_vm *vm, u64 gpa, u64 *old, u64 new)
+{
+	void __user *up;
+	u64 __user *p;
+
+	if (!IS_ALIGNED(gpa, sizeof(u64)) ||
+	    pvmm_guest_uptr(vm, gpa, sizeof(u64), &up))
+		return -EFAULT;
+	p = up;
+	if (!access_ok(p, sizeof(*p)))
+		return -EFAULT;
+	return __try_cmpxchg_user(p, old, new, efault);
+}
+EXPORT_SYMBOL_GPL(pvmm_guest_cmpxchg);
+#endif
+
 /**
  * pvmm_guest_backing() - what holds a guest-physical range
  * @vm: the VM

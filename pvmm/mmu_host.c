@@ -73,26 +73,15 @@ static struct pvmm_mmu_vm *pvmm_mmu_vm(struct pvmm_vm *vm)
 static int pvmm_mmu_read(void *ctx, u64 gpa, u64 *val)
 {
 	struct pvmm_mmu_vm *mvm = ctx;
-	void __user *p;
 
-	if (pvmm_guest_uptr(mvm->vm, gpa, sizeof(u64), &p))
-		return -EFAULT;
-	return get_user(*val, (u64 __user *)p);
+	return pvmm_read_guest(mvm->vm, gpa, val, sizeof(*val));
 }
 
 static int pvmm_mmu_xchg_entry(void *ctx, u64 gpa, u64 *old, u64 new)
 {
 	struct pvmm_mmu_vm *mvm = ctx;
-	u64 __user *p;
-	void __user *up;
 
-	if (pvmm_guest_uptr(mvm->vm, gpa, sizeof(u64), &up))
-		return -EFAULT;
-	p = up;
-	if (!access_ok(p, sizeof(*p)))
-		return -EFAULT;
-	/* 0: stored, 1: *old now holds the current value, or -EFAULT */
-	return __try_cmpxchg_user(p, old, new, efault);
+	return pvmm_guest_cmpxchg(mvm->vm, gpa, old, new);
 }
 
 static bool pvmm_mmu_root_in_use(void *ctx, u64 gfn)
@@ -200,14 +189,14 @@ static int pvmm_mmu_batch_run(struct pvmm_mmu_vm *mvm,
 		r = pvmm_mmu_fetch(mvm, vs, gpa, count, vs->done, &u);
 		if (!r)
 			r = pvmm_mmu_apply(m, &vs->core, &u, &budget);
-		if (r == PVMM_MMU_PENDING) {
-			vs->entry_pending = true;
-		} else if (r) {
+		if (r < 0) {
 			err = r;
 			break;
-		} else {
-			vs->done++;
 		}
+		if (r == PVMM_MMU_PENDING)
+			vs->entry_pending = true;
+		else
+			vs->done++;
 	}
 	/* A teardown started by the failed entry finishes in later calls. */
 	if (err && vs->args[2]) {

@@ -15,6 +15,12 @@
 #define PVMM_TEST_PIN			6	/* gpa, npages */
 #define PVMM_TEST_UNPIN			7
 #define PVMM_TEST_SLEEP			8	/* milliseconds */
+/*
+ * gpa of struct pvmm_mmu_update[], count: each entry's value stored at
+ * its ptr with compare-and-exchange, no validation; the PV MMU
+ * benchmark's baseline. ret = entries done.
+ */
+#define PVMM_TEST_PTE_BATCH		9
 
 /* PVMM_SERVICE_CTL ops */
 #define PVMM_TEST_CTL_ECHO		0	/* out[i] = in[i] + i + 1 */

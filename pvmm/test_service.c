@@ -8,6 +8,7 @@
 #include <linux/delay.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pvmm_mmu.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
@@ -114,6 +115,40 @@ static s64 pvmm_test_write(struct pvmm_vm *vm, u64 gpa, u64 v, u64 len)
 	return pvmm_write_guest(vm, gpa, &v, len);
 }
 
+#ifdef CONFIG_X86
+/* The PV MMU's batch without the PV MMU: the same copies and stores. */
+static s64 pvmm_test_pte_batch(struct pvmm_vm *vm, u64 gpa, u64 count)
+{
+	struct pvmm_mmu_update buf[32];
+	u64 i, n, j, old;
+
+	if (gpa % sizeof(buf[0]) || count > U32_MAX)
+		return -EINVAL;
+	for (i = 0; i < count; i += n) {
+		n = min_t(u64, count - i, ARRAY_SIZE(buf) -
+			  ((gpa + i * sizeof(buf[0])) % sizeof(buf)) /
+			  sizeof(buf[0]));
+		if (pvmm_read_guest(vm, gpa + i * sizeof(buf[0]), buf,
+				    n * sizeof(buf[0])))
+			return i;
+		for (j = 0; j < n; j++) {
+			u64 ptr = buf[j].ptr & ~PVMM_MMU_CMD_MASK;
+			int r;
+
+			if (pvmm_read_guest(vm, ptr, &old, sizeof(old)))
+				return i + j;
+			do {
+				r = pvmm_guest_cmpxchg(vm, ptr, &old, buf[j].val);
+			} while (r == 1);
+			if (r)
+				return i + j;
+		}
+		cond_resched();
+	}
+	return count;
+}
+#endif
+
 static int pvmm_test_call(struct pvmm_vcpu *vcpu, unsigned int fn,
 			  const u64 *a, s64 *ret)
 {
@@ -151,6 +186,11 @@ static int pvmm_test_call(struct pvmm_vcpu *vcpu, unsigned int fn,
 		pvmm_test_unpin_all(vm->svc_priv[PVMM_SVC_TEST]);
 		*ret = 0;
 		break;
+#ifdef CONFIG_X86
+	case PVMM_TEST_PTE_BATCH:
+		*ret = pvmm_test_pte_batch(vm, a[0], a[1]);
+		break;
+#endif
 	case PVMM_TEST_SLEEP:
 		if (a[0] > 60000)
 			return -EINVAL;

@@ -22,7 +22,7 @@ tap() {
 }
 
 # the hub first, then its services
-modules="pvmm pvmm_clock pvmm_balloon pvmm_sched pvmm_test"
+modules="pvmm pvmm_clock pvmm_balloon pvmm_sched pvmm_mmu pvmm_test"
 log "TAP version 13"
 log "1..$(( $(echo $modules | wc -w) * 2 ))"
 for m in $modules; do

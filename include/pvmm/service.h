@@ -167,6 +167,13 @@ void pvmm_service_unregister(const struct pvmm_service *svc);
 int pvmm_read_guest(struct pvmm_vm *vm, u64 gpa, void *data, size_t len);
 int pvmm_write_guest(struct pvmm_vm *vm, u64 gpa, const void *data,
 		     size_t len);
+#ifdef CONFIG_X86
+/*
+ * Compare-and-exchange an aligned guest u64, same rules. Return: 0 when
+ * stored, 1 when not (*@old is then the current value), -EFAULT.
+ */
+int pvmm_guest_cmpxchg(struct pvmm_vm *vm, u64 gpa, u64 *old, u64 new);
+#endif
 /* The VMM's address of a guest range inside one memslot, same rules. */
 int pvmm_guest_uptr(struct pvmm_vm *vm, u64 gpa, size_t len,
 		    void __user **uptr);
