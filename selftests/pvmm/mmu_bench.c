@@ -118,8 +118,9 @@ int main(void)
 	}
 	qsort(b, ROUNDS, sizeof(b[0]), cmp_double);
 	qsort(val, ROUNDS, sizeof(val[0]), cmp_double);
-	printf("# pvmm_mmu: per entry: batch of 1 %.0f ns, batch of 512 %.0f ns, unvalidated batch of 512 %.0f ns\n",
-	       one_ns, b512_ns, raw_ns);
+	printf("# pvmm_mmu: per entry: batch of 1 %.0f ns, batch of 512 %.0f ns,",
+	       one_ns, b512_ns);
+	printf(" unvalidated batch of 512 %.0f ns\n", raw_ns);
 	printf("# round ratios: batch512 %.3f-%.3f, validate %.3f-%.3f\n",
 	       b[0], b[ROUNDS - 1], val[0], val[ROUNDS - 1]);
 	printf("bench: pvmm_batch512 ratio=%.3f target=0.1\n", b[ROUNDS / 2]);

@@ -30,7 +30,6 @@
 #define PTE_A		0x20ULL
 #define PTE_D		0x40ULL
 #define PTE_PS		0x80ULL
-#define PTE_NX		(1ULL << 63)
 
 struct mmu_vm {
 	int vm;

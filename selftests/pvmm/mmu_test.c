@@ -41,7 +41,7 @@ FIXTURE_TEARDOWN(mmu)
 }
 
 /* The L1 entry that maps guest-virtual page @n. */
-static __u64 l1e(FIXTURE_DATA(mmu) *self, int n)
+static __u64 l1e(struct _test_data_mmu *self, int n)
 {
 	return self->t[3] + 8 * n;
 }
@@ -59,7 +59,7 @@ static __s64 one(struct mmu_vm *v, __u64 ptr, __u64 val)
 
 /* Every count of the tree as built by the fixture, plus @data mapped. */
 static void check_tree(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(mmu) *self)
+		       struct _test_data_mmu *self)
 {
 	static const __u64 types[4] = {
 		PVMM_MMU_TYPE_L4, PVMM_MMU_TYPE_L3, PVMM_MMU_TYPE_L2,
@@ -303,6 +303,7 @@ TEST(configure)
 	struct pvmm_service_ctl ctl = {
 		.service = PVMM_SVC_MMU, .op = PVMM_MMU_CTL_CONFIGURE,
 	};
+	__u64 args[PVMM_CALL_NARGS] = { 0, 1 };
 	int vm = vmm_open(), vcpu;
 	__s64 ret;
 
@@ -312,8 +313,7 @@ TEST(configure)
 	ASSERT_LE(0, vcpu);
 	ASSERT_EQ(0, ioctl(vcpu, PVMM_VCPU_BIND));
 	/* not configured yet */
-	ASSERT_EQ(0, vmm_call(vcpu, PVMM_MMU_CALL_BATCH,
-			      (__u64[PVMM_CALL_NARGS]){ 0, 1 }, &ret));
+	ASSERT_EQ(0, vmm_call(vcpu, PVMM_MMU_CALL_BATCH, args, &ret));
 	EXPECT_EQ(-ENODEV, ret);
 	ctl.op = PVMM_MMU_CTL_STATS;
 	EXPECT_EQ(-ENODEV, vmm_ioctl(vm, PVMM_SERVICE_CTL, &ctl));
