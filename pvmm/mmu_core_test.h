@@ -8,6 +8,8 @@
 #include <linux/prandom.h>
 #include <linux/vmalloc.h>
 
+#include <pvmm/mmu_batch.h>
+
 #define T_FRAMES	1040	/* 1024 of RAM, then a hole */
 #define T_RAM		1024
 #define T_POOL		32
@@ -732,6 +734,81 @@ static void pvmm_mmu_test_random(struct kunit *test)
 	}
 }
 
+/* The guest library's queue, sent to the validator as the host would. */
+static s64 t_submit(void *ctx, u64 gpa, u32 n, s64 *err)
+{
+	struct t_env *env = ctx;
+	struct pvmm_mmu_update u;
+	u32 i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		memcpy(&u, (char *)env->mem + gpa + i * sizeof(u), sizeof(u));
+		r = t_apply_step(env, &env->v[0], u.ptr, u.val, 100);
+		if (r) {
+			*err = r;
+			break;
+		}
+	}
+	return i;
+}
+
+static void pvmm_mmu_test_guest_queue(struct kunit *test)
+{
+	struct t_env *env = t_env_new(test, 0);
+	struct pvmm_mmu_queue q;
+	const u64 qgpa = 30 * PAGE_SIZE;
+	unsigned int i;
+
+	t_tree(env);
+	KUNIT_ASSERT_EQ(test, t_ext(env, PVMM_MMU_EXT_PIN_L4, 1, 0), 0);
+	pvmm_mmu_queue_init(&q, (void *)((char *)env->mem + qgpa), qgpa, 64,
+			    t_submit, env);
+	/* Outside a lazy section each write goes at once. */
+	KUNIT_EXPECT_EQ(test, pvmm_mmu_queue_pte(&q, t_e(4, 0) + 16,
+						 t_e(12, RWP)), 0);
+	KUNIT_EXPECT_EQ(test, q.calls, 1ULL);
+	KUNIT_EXPECT_EQ(test, env->mem[4 * PVMM_MMU_ENTRIES + 2], t_e(12, RWP));
+
+	/* 300 writes in a lazy section: 64 per call, the rest at leave. */
+	pvmm_mmu_lazy_enter(&q);
+	pvmm_mmu_lazy_enter(&q);
+	for (i = 0; i < 300; i++)
+		KUNIT_EXPECT_EQ(test, pvmm_mmu_queue_pte(&q, t_e(4, 0) + 8 * (200 + i),
+							 t_e(300 + i, RWP)), 0);
+	KUNIT_EXPECT_EQ(test, q.calls, 5ULL);
+	KUNIT_EXPECT_EQ(test, pvmm_mmu_lazy_leave(&q), 0);
+	KUNIT_EXPECT_EQ(test, q.calls, 5ULL);	/* still nested */
+	KUNIT_EXPECT_EQ(test, env->mem[4 * PVMM_MMU_ENTRIES + 499], 0ULL);
+	KUNIT_EXPECT_EQ(test, pvmm_mmu_lazy_leave(&q), 0);
+	KUNIT_EXPECT_EQ(test, q.calls, 6ULL);
+	KUNIT_EXPECT_EQ(test, env->mem[4 * PVMM_MMU_ENTRIES + 499],
+			t_e(599, RWP));
+	t_check(test, env);
+
+	/* Back-to-back writes of one entry fold into one. */
+	pvmm_mmu_lazy_enter(&q);
+	pvmm_mmu_queue_pte(&q, t_e(4, 0) + 24, t_e(13, RWP));
+	pvmm_mmu_queue_pte(&q, t_e(4, 0) + 24, t_e(14, PVMM_PTE_P));
+	KUNIT_EXPECT_EQ(test, q.n, 1U);
+	KUNIT_EXPECT_EQ(test, q.coalesced, 1ULL);
+	/* A rejected entry stops the batch and its errno comes back. */
+	pvmm_mmu_queue_pte(&q, t_e(4, 0) + 32, t_e(3, RWP));
+	pvmm_mmu_queue_pte(&q, t_e(4, 0) + 40, t_e(15, RWP));
+	KUNIT_EXPECT_EQ(test, pvmm_mmu_lazy_leave(&q), (s64)-EPERM);
+	KUNIT_EXPECT_EQ(test, q.err, (s64)-EPERM);
+	KUNIT_EXPECT_EQ(test, env->mem[4 * PVMM_MMU_ENTRIES + 3],
+			t_e(14, PVMM_PTE_P));
+	KUNIT_EXPECT_EQ(test, env->mem[4 * PVMM_MMU_ENTRIES + 4], 0ULL);
+	KUNIT_EXPECT_EQ(test, env->mem[4 * PVMM_MMU_ENTRIES + 5], 0ULL);
+	/* Ext ops queue like writes. */
+	KUNIT_EXPECT_EQ(test, pvmm_mmu_queue_ext(&q, PVMM_MMU_EXT_UNPIN,
+						 PAGE_SIZE, 0), 0);
+	KUNIT_EXPECT_EQ(test, pvmm_ft_type(env->m.ft[1]), PVMM_MMU_TYPE_NONE);
+	t_check(test, env);
+	t_env_free(env);
+}
+
 static struct kunit_case pvmm_mmu_test_cases[] = {
 	KUNIT_CASE(pvmm_mmu_test_pin_tree),
 	KUNIT_CASE(pvmm_mmu_test_attacks),
@@ -740,6 +817,7 @@ static struct kunit_case pvmm_mmu_test_cases[] = {
 	KUNIT_CASE(pvmm_mmu_test_ad),
 	KUNIT_CASE(pvmm_mmu_test_continuation),
 	KUNIT_CASE(pvmm_mmu_test_flush),
+	KUNIT_CASE(pvmm_mmu_test_guest_queue),
 	KUNIT_CASE(pvmm_mmu_test_random),
 	{}
 };
