@@ -47,6 +47,7 @@ struct pvmm_mmu_vm {
 	bool configured;
 	struct pvmm_mmu core;
 	struct list_head vcpus;
+	struct pvmm_gpa_cache cache;	/* the table last read or written */
 	u64 batches;
 	u64 continuations;
 };
@@ -74,14 +75,14 @@ static int pvmm_mmu_read(void *ctx, u64 gpa, u64 *val)
 {
 	struct pvmm_mmu_vm *mvm = ctx;
 
-	return pvmm_read_guest(mvm->vm, gpa, val, sizeof(*val));
+	return pvmm_guest_read_u64(mvm->vm, &mvm->cache, gpa, val);
 }
 
 static int pvmm_mmu_xchg_entry(void *ctx, u64 gpa, u64 *old, u64 new)
 {
 	struct pvmm_mmu_vm *mvm = ctx;
 
-	return pvmm_guest_cmpxchg(mvm->vm, gpa, old, new);
+	return pvmm_guest_cmpxchg(mvm->vm, &mvm->cache, gpa, old, new);
 }
 
 static bool pvmm_mmu_root_in_use(void *ctx, u64 gfn)
@@ -426,6 +427,7 @@ static int pvmm_mmu_vm_init(struct pvmm_vm *vm)
 	mutex_init(&mvm->lock);
 	init_waitqueue_head(&mvm->wq);
 	INIT_LIST_HEAD(&mvm->vcpus);
+	pvmm_gpa_cache_init(&mvm->cache);
 	mvm->vm = vm;
 	vm->svc_priv[PVMM_SVC_MMU] = mvm;
 	debugfs_create_file("mmu", 0400, vm->debugfs, mvm,

@@ -120,10 +120,12 @@ static s64 pvmm_test_write(struct pvmm_vm *vm, u64 gpa, u64 v, u64 len)
 static s64 pvmm_test_pte_batch(struct pvmm_vm *vm, u64 gpa, u64 count)
 {
 	struct pvmm_mmu_update buf[32];
+	struct pvmm_gpa_cache cache;
 	u64 i, n, j, old;
 
 	if (gpa % sizeof(buf[0]) || count > U32_MAX)
 		return -EINVAL;
+	pvmm_gpa_cache_init(&cache);
 	for (i = 0; i < count; i += n) {
 		n = min_t(u64, count - i, ARRAY_SIZE(buf) -
 			  ((gpa + i * sizeof(buf[0])) % sizeof(buf)) /
@@ -135,10 +137,11 @@ static s64 pvmm_test_pte_batch(struct pvmm_vm *vm, u64 gpa, u64 count)
 			u64 ptr = buf[j].ptr & ~PVMM_MMU_CMD_MASK;
 			int r;
 
-			if (pvmm_read_guest(vm, ptr, &old, sizeof(old)))
+			if (pvmm_guest_read_u64(vm, &cache, ptr, &old))
 				return i + j;
 			do {
-				r = pvmm_guest_cmpxchg(vm, ptr, &old, buf[j].val);
+				r = pvmm_guest_cmpxchg(vm, &cache, ptr, &old,
+						       buf[j].val);
 			} while (r == 1);
 			if (r)
 				return i + j;

@@ -167,12 +167,31 @@ void pvmm_service_unregister(const struct pvmm_service *svc);
 int pvmm_read_guest(struct pvmm_vm *vm, u64 gpa, void *data, size_t len);
 int pvmm_write_guest(struct pvmm_vm *vm, u64 gpa, const void *data,
 		     size_t len);
+/*
+ * The VMM address of one guest page, reused by the u64 accessors below
+ * while the memslots stay the same. Start it with pvmm_gpa_cache_init().
+ */
+struct pvmm_gpa_cache {
+	u64 gfn;
+	s64 gen;
+	void __user *uaddr;
+};
+
+static inline void pvmm_gpa_cache_init(struct pvmm_gpa_cache *c)
+{
+	c->gen = -1;
+}
+
+/* An aligned guest u64, same rules: 0 or -EFAULT. */
+int pvmm_guest_read_u64(struct pvmm_vm *vm, struct pvmm_gpa_cache *c,
+			u64 gpa, u64 *val);
 #ifdef CONFIG_X86
 /*
- * Compare-and-exchange an aligned guest u64, same rules. Return: 0 when
- * stored, 1 when not (*@old is then the current value), -EFAULT.
+ * Compare-and-exchange an aligned guest u64. Return: 0 when stored, 1
+ * when not (*@old is then the current value), -EFAULT.
  */
-int pvmm_guest_cmpxchg(struct pvmm_vm *vm, u64 gpa, u64 *old, u64 new);
+int pvmm_guest_cmpxchg(struct pvmm_vm *vm, struct pvmm_gpa_cache *c,
+		       u64 gpa, u64 *old, u64 new);
 #endif
 /* The VMM's address of a guest range inside one memslot, same rules. */
 int pvmm_guest_uptr(struct pvmm_vm *vm, u64 gpa, size_t len,

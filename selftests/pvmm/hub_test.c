@@ -312,9 +312,9 @@ TEST_F(vm, service_ctl)
 	c.op = 77;
 	EXPECT_EQ(-EOPNOTSUPP, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
 	c.op = PVMM_TEST_CTL_ECHO;
-	c.out[1] = 1;
+	c.reserved[1] = 1;
 	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
-	c.out[1] = 0;
+	c.reserved[1] = 0;
 	c.service = PVMM_SVC_HUB;
 	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
 	c.service = PVMM_SVC_MAX;
