@@ -19,11 +19,34 @@
  *   Dirty bits the hardware sets meanwhile.
  */
 #include <linux/errno.h>
+#include <linux/indirect_call_wrapper.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
 #include "mmu_core.h"
+
+static __always_inline int pvmm_mmu_read(struct pvmm_mmu *m, u64 gpa,
+					 u64 *val)
+{
+#ifdef CONFIG_X86
+	return INDIRECT_CALL_1(m->ops->read, pvmm_mmu_host_read, m->ctx, gpa,
+			       val);
+#else
+	return m->ops->read(m->ctx, gpa, val);
+#endif
+}
+
+static __always_inline int pvmm_mmu_xchg(struct pvmm_mmu *m, u64 gpa,
+					 u64 *old, u64 new)
+{
+#ifdef CONFIG_X86
+	return INDIRECT_CALL_1(m->ops->xchg_entry, pvmm_mmu_host_xchg_entry,
+			       m->ctx, gpa, old, new);
+#else
+	return m->ops->xchg_entry(m->ctx, gpa, old, new);
+#endif
+}
 
 #define PVMM_FT_ONE_REF		BIT_ULL(32)
 #define PVMM_FT_ONE_TCOUNT	BIT_ULL(8)
@@ -31,20 +54,20 @@
 #define PVMM_FT_MAX_REFS	U32_MAX
 #define PVMM_LARGE_FRAMES	512
 
-static bool pvmm_ft_ram(const struct pvmm_mmu *m, u64 gfn)
+static __always_inline bool pvmm_ft_ram(const struct pvmm_mmu *m, u64 gfn)
 {
 	return gfn < m->nr_frames && (m->ft[gfn] & PVMM_FT_RAM);
 }
 
-static void pvmm_ft_set_type(struct pvmm_mmu *m, u64 gfn, unsigned int type,
-			     u32 tcount)
+static __always_inline void pvmm_ft_set_type(struct pvmm_mmu *m, u64 gfn,
+					     unsigned int type, u32 tcount)
 {
 	u64 f = m->ft[gfn] & ~(PVMM_FT_TYPE | PVMM_FT_TCOUNT);
 
 	m->ft[gfn] = f | type | ((u64)tcount << 8);
 }
 
-static int pvmm_ft_ref_get(struct pvmm_mmu *m, u64 gfn)
+static __always_inline int pvmm_ft_ref_get(struct pvmm_mmu *m, u64 gfn)
 {
 	if (pvmm_ft_refs(m->ft[gfn]) == PVMM_FT_MAX_REFS)
 		return -EOVERFLOW;
@@ -53,7 +76,7 @@ static int pvmm_ft_ref_get(struct pvmm_mmu *m, u64 gfn)
 }
 
 /* A count that is already zero means guest memory changed under us. */
-static void pvmm_ft_ref_put(struct pvmm_mmu *m, u64 gfn)
+static __always_inline void pvmm_ft_ref_put(struct pvmm_mmu *m, u64 gfn)
 {
 	if (!pvmm_ft_refs(m->ft[gfn])) {
 		m->broken = true;
@@ -62,7 +85,7 @@ static void pvmm_ft_ref_put(struct pvmm_mmu *m, u64 gfn)
 	m->ft[gfn] -= PVMM_FT_ONE_REF;
 }
 
-static int pvmm_ft_writable_get(struct pvmm_mmu *m, u64 gfn)
+static __always_inline int pvmm_ft_writable_get(struct pvmm_mmu *m, u64 gfn)
 {
 	u64 f = m->ft[gfn];
 
@@ -81,7 +104,7 @@ static int pvmm_ft_writable_get(struct pvmm_mmu *m, u64 gfn)
 	}
 }
 
-static void pvmm_ft_writable_put(struct pvmm_mmu *m, u64 gfn)
+static __always_inline void pvmm_ft_writable_put(struct pvmm_mmu *m, u64 gfn)
 {
 	u64 f = m->ft[gfn];
 
@@ -100,7 +123,7 @@ static void pvmm_ft_writable_put(struct pvmm_mmu *m, u64 gfn)
  * frame is free and must be validated first (nothing taken), or -EBUSY
  * when it holds another type or is in the middle of a walk.
  */
-static int pvmm_ft_pt_get(struct pvmm_mmu *m, u64 gfn, unsigned int type)
+static __always_inline int pvmm_ft_pt_get(struct pvmm_mmu *m, u64 gfn, unsigned int type)
 {
 	u64 f = m->ft[gfn];
 
@@ -212,13 +235,10 @@ int pvmm_mmu_check_entry(const struct pvmm_mmu *m, unsigned int level,
 	return 0;
 }
 
-static bool pvmm_pte_large(unsigned int level, u64 e)
+static __always_inline bool pvmm_pte_large(unsigned int level, u64 e)
 {
 	return level == 2 && (e & PVMM_PTE_PS);
 }
-
-static void pvmm_mmu_put_entry(struct pvmm_mmu *m, unsigned int level,
-			       u64 self, u64 e);
 
 /*
  * Take the references a present entry of frame @self at @level needs.
@@ -228,8 +248,9 @@ static void pvmm_mmu_put_entry(struct pvmm_mmu *m, unsigned int level,
  * taken. @held: the caller already holds the type reference of the lower
  * table (it was validated for this entry).
  */
-static int pvmm_mmu_get_entry(struct pvmm_mmu *m, unsigned int level,
-			      u64 self, u64 e, bool validating, bool held)
+static __always_inline int pvmm_mmu_get_entry(struct pvmm_mmu *m,
+					      unsigned int level, u64 self,
+					      u64 e, bool validating, bool held)
 {
 	u64 t, i;
 	int r;
@@ -295,8 +316,9 @@ static int pvmm_mmu_get_entry(struct pvmm_mmu *m, unsigned int level,
 	return r;
 }
 
-static void pvmm_mmu_put_entry(struct pvmm_mmu *m, unsigned int level,
-			       u64 self, u64 e)
+static __always_inline void pvmm_mmu_put_entry(struct pvmm_mmu *m,
+					       unsigned int level, u64 self,
+					       u64 e)
 {
 	u64 t = (e & PVMM_PTE_ADDR) >> PAGE_SHIFT, i;
 
@@ -368,7 +390,7 @@ static int pvmm_mmu_walk(struct pvmm_mmu *m, long *budget)
 			return -EAGAIN;
 		(*budget)--;
 		gpa = (w->gfn << PAGE_SHIFT) + w->idx * sizeof(u64);
-		if (m->ops->read(m->ctx, gpa, &e)) {
+		if (pvmm_mmu_read(m, gpa, &e)) {
 			if (w->mode == PVMM_MMU_WALK_VALIDATE)
 				pvmm_mmu_fail_walk(m, -EFAULT);
 			else
@@ -399,7 +421,7 @@ static int pvmm_mmu_walk(struct pvmm_mmu *m, long *budget)
 }
 
 /* Accessed and Dirty, software bits and NX change without revalidation. */
-static u64 pvmm_mmu_quiet_bits(unsigned int level, u64 e)
+static __always_inline u64 pvmm_mmu_quiet_bits(unsigned int level, u64 e)
 {
 	u64 q = PVMM_PTE_A | PVMM_PTE_D | PVMM_PTE_SOFT | PVMM_PTE_NX;
 
@@ -408,8 +430,8 @@ static u64 pvmm_mmu_quiet_bits(unsigned int level, u64 e)
 	return q;
 }
 
-static int pvmm_mmu_pte_frame(struct pvmm_mmu *m, u64 ptr,
-			      unsigned int *level)
+static __always_inline int pvmm_mmu_pte_frame(struct pvmm_mmu *m, u64 ptr,
+					      unsigned int *level)
 {
 	u64 gfn = ptr >> PAGE_SHIFT, f;
 
@@ -438,7 +460,7 @@ static int pvmm_mmu_update(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
 	if (r)
 		goto out_held;
 	self = ptr >> PAGE_SHIFT;
-	r = m->ops->read(m->ctx, ptr, &old);
+	r = pvmm_mmu_read(m, ptr, &old);
 	if (r)
 		goto out_held;
 
@@ -472,7 +494,7 @@ static int pvmm_mmu_update(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
 		if (keep_ad && (cur & PVMM_PTE_P) && (val & PVMM_PTE_P) &&
 		    !((cur ^ val) & PVMM_PTE_ADDR))
 			new |= cur & ad;
-		r = m->ops->xchg_entry(m->ctx, ptr, &cur, new);
+		r = pvmm_mmu_xchg(m, ptr, &cur, new);
 		if (r <= 0)
 			break;
 		/* Only the hardware's Accessed and Dirty bits may move. */
@@ -743,7 +765,7 @@ s64 pvmm_mmu_translate(struct pvmm_mmu *m, const struct pvmm_mmu_vcpu *v,
 		unsigned int idx = (gva >> (PAGE_SHIFT + 9 * (level - 1))) &
 				   (PVMM_MMU_ENTRIES - 1);
 
-		if (m->ops->read(m->ctx, (table << PAGE_SHIFT) + idx * 8, &e))
+		if (pvmm_mmu_read(m, (table << PAGE_SHIFT) + idx * 8, &e))
 			return -EFAULT;
 		if (!(e & PVMM_PTE_P))
 			return -ENOENT;

@@ -60,6 +60,14 @@ struct pvmm_mmu_mem_ops {
 	bool (*root_in_use)(void *ctx, u64 gfn);
 };
 
+/*
+ * The host glue's callbacks, named so that the hot path calls them
+ * directly where retpolines make indirect calls dear (the glue is only
+ * built for x86; KUnit under UML passes its own).
+ */
+int pvmm_mmu_host_read(void *ctx, u64 gpa, u64 *val);
+int pvmm_mmu_host_xchg_entry(void *ctx, u64 gpa, u64 *old, u64 new);
+
 /* The flush set of one vCPU's batch; see PVMM_MMU_FLUSH_*. */
 struct pvmm_mmu_flush {
 	u64 flags;

@@ -71,14 +71,14 @@ static struct pvmm_mmu_vm *pvmm_mmu_vm(struct pvmm_vm *vm)
 	return vm->svc_priv[PVMM_SVC_MMU];
 }
 
-static int pvmm_mmu_read(void *ctx, u64 gpa, u64 *val)
+int pvmm_mmu_host_read(void *ctx, u64 gpa, u64 *val)
 {
 	struct pvmm_mmu_vm *mvm = ctx;
 
 	return pvmm_guest_read_u64(mvm->vm, &mvm->cache, gpa, val);
 }
 
-static int pvmm_mmu_xchg_entry(void *ctx, u64 gpa, u64 *old, u64 new)
+int pvmm_mmu_host_xchg_entry(void *ctx, u64 gpa, u64 *old, u64 new)
 {
 	struct pvmm_mmu_vm *mvm = ctx;
 
@@ -97,8 +97,8 @@ static bool pvmm_mmu_root_in_use(void *ctx, u64 gfn)
 }
 
 static const struct pvmm_mmu_mem_ops pvmm_mmu_mem = {
-	.read = pvmm_mmu_read,
-	.xchg_entry = pvmm_mmu_xchg_entry,
+	.read = pvmm_mmu_host_read,
+	.xchg_entry = pvmm_mmu_host_xchg_entry,
 	.root_in_use = pvmm_mmu_root_in_use,
 };
 
@@ -115,9 +115,10 @@ static void pvmm_mmu_mark_ram(struct pvmm_mmu_vm *mvm)
 }
 
 /* Copy entry @i of the batch at @gpa, each entry once. */
-static int pvmm_mmu_fetch(struct pvmm_mmu_vm *mvm,
-			  struct pvmm_mmu_vcpu_state *vs, u64 gpa, u64 count,
-			  u64 i, struct pvmm_mmu_update *u)
+static __always_inline int pvmm_mmu_fetch(struct pvmm_mmu_vm *mvm,
+					  struct pvmm_mmu_vcpu_state *vs,
+					  u64 gpa, u64 count, u64 i,
+					  struct pvmm_mmu_update *u)
 {
 	u64 start, n;
 
@@ -169,7 +170,9 @@ static int pvmm_mmu_batch_run(struct pvmm_mmu_vm *mvm,
 				return -EAGAIN;
 			budget = PVMM_MMU_CHUNK;
 		}
-		r = pvmm_mmu_run(m, &vs->core, &budget);
+		/* Only a walk or an entry waiting for one needs this. */
+		r = m->depth || vs->entry_pending ?
+			pvmm_mmu_run(m, &vs->core, &budget) : 0;
 		if (r == -EAGAIN || r == -EBUSY)
 			return r;
 		if (r == -EIO) {

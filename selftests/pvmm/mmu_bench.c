@@ -16,7 +16,7 @@
 #include "../../pvmm/pvmm_test.h"
 #include "mmu_lib.h"
 
-#define ROUNDS	15
+#define ROUNDS	31
 #define N	512
 
 static struct mmu_vm v;
