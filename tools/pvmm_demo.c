@@ -4,12 +4,16 @@
  * memfd-backed guest memory, runs two vCPU threads that bind themselves
  * and forward guest calls, and prints what the guest saw and what the
  * hub's debugfs says. With pvmm_clock loaded, each vCPU also enables its
- * clock record and reads it the way a guest does.
+ * clock record and reads it the way a guest does; with pvmm_balloon, the
+ * operator sets a target that the guest follows; with pvmm_mmu, the guest
+ * builds page tables through validated batches.
  */
 #include <pthread.h>
 
 #include <sys/stat.h>
 #include <linux/pvmm_balloon.h>
+#include <linux/pvmm_mmu.h>
+#include <pvmm/mmu_batch.h>
 
 #include "../selftests/pvmm/clock_lib.h"
 #include "../pvmm/pvmm_test.h"
@@ -18,7 +22,7 @@
 #define GPA	0x100000ULL
 #define TNR(fn)	PVMM_CALL_NR(PVMM_SVC_TEST, fn)
 
-static int vm, vm_id, has_test, has_clock, has_balloon, memfd;
+static int vm, vm_id, has_test, has_clock, has_balloon, has_mmu, memfd;
 static char *mem;
 
 static long long memfd_mib(void)
@@ -63,6 +67,69 @@ static void balloon_demo(int vcpu)
 	snprintf(cmd, sizeof(cmd), "pvmmctl show vm%d", vm_id);
 	run(cmd);
 	run("pvmmctl list");
+}
+
+/* A batch forwarded the way a VMM must: again while the kernel says EAGAIN. */
+static __s64 mmu_submit(void *ctx, __u64 gpa, __u32 n, __s64 *err)
+{
+	struct pvmm_call c;
+	__s64 *status = (__s64 *)(mem + 0x21000);
+	int r;
+
+	*status = 0;
+	do {
+		memset(&c, 0, sizeof(c));
+		c.nr = PVMM_MMU_CALL_BATCH;
+		c.args[0] = gpa;
+		c.args[1] = n;
+		c.args[2] = GPA + 0x21000;
+		r = ioctl(*(int *)ctx, PVMM_VCPU_CALL, &c);
+	} while (r < 0 && errno == EAGAIN);
+	*err = *status;
+	if (c.out[0])
+		printf("mmu: flush set for the VMM: %s, vCPUs %#llx\n",
+		       c.out[0] & PVMM_MMU_FLUSH_FULL ? "full" : "one address",
+		       (unsigned long long)c.out[1]);
+	return r < 0 ? -errno : c.ret;
+}
+
+/* The guest builds a 4-level tree, maps pages, and tries to cheat. */
+static void mmu_demo(int vcpu)
+{
+	__u64 t[4], data = GPA + 0x30000;
+	struct pvmm_mmu_queue q;
+	unsigned int n;
+	int i;
+
+	pvmm_mmu_queue_init(&q, (void *)(mem + 0x20000), GPA + 0x20000, 256,
+			    mmu_submit, &vcpu);
+	for (i = 0; i < 4; i++) {
+		t[i] = GPA + 0x10000 + 0x1000 * i;
+		memset(mem + 0x10000 + 0x1000 * i, 0, 4096);
+	}
+	pvmm_mmu_lazy_enter(&q);
+	pvmm_mmu_queue_ext(&q, PVMM_MMU_EXT_PIN_L4, t[0], 0);
+	for (i = 0; i < 3; i++)
+		pvmm_mmu_queue_pte(&q, t[i], t[i + 1] | 7);
+	pvmm_mmu_queue_ext(&q, PVMM_MMU_EXT_NEW_BASEPTR, t[0], 0);
+	for (i = 0; i < 4; i++)
+		pvmm_mmu_queue_pte(&q, t[3] + 8 * i, (data + 0x1000 * i) | 3);
+	pvmm_mmu_queue_ext(&q, PVMM_MMU_EXT_INVLPG_LOCAL, 0, 0x3000);
+	n = q.n;
+	printf("mmu: pin, link L4->L3->L2->L1, map 4 pages: %u entries, one batch -> %lld\n",
+	       n, pvmm_mmu_lazy_leave(&q));
+	for (i = 0; i < 4; i++)
+		printf("mmu: translate gva %#x -> gpa %#llx\n", 0x1000 * i + 0x10,
+		       vmm_call2(vcpu, PVMM_MMU_CALL_TRANSLATE,
+				 0x1000 * i + 0x10, 0));
+	printf("mmu: guest maps its L2 table writable -> %lld (-EPERM)\n",
+	       pvmm_mmu_queue_pte(&q, t[3] + 8 * 9, t[2] | 3));
+	printf("mmu: guest maps memory outside its memslots -> %lld (-EFAULT)\n",
+	       pvmm_mmu_queue_pte(&q, t[3] + 8 * 9, (GPA + MEM) | 3));
+	printf("mmu: guest uses a writable data page as a table -> %lld (-EBUSY)\n",
+	       pvmm_mmu_queue_pte(&q, t[2] + 8, data | 3));
+	printf("mmu: the tree is intact: gva 0x10 -> %#llx\n",
+	       vmm_call2(vcpu, PVMM_MMU_CALL_TRANSLATE, 0x10, 0));
 }
 
 static void *vcpu_thread(void *arg)
@@ -117,6 +184,8 @@ static void *vcpu_thread(void *arg)
 	}
 	if (has_balloon && id == 0)
 		balloon_demo(vcpu);
+	if (has_mmu && id == 1)
+		mmu_demo(vcpu);
 	close(vcpu);
 	return NULL;
 }
@@ -166,6 +235,16 @@ int main(void)
 				 (void *)PVMM_SVC_BALLOON);
 	printf("vm: balloon service %s\n",
 	       has_balloon ? "enabled" : "not loaded");
+	has_mmu = !vmm_ioctl(vm, PVMM_ENABLE_SERVICE, (void *)PVMM_SVC_MMU);
+	if (has_mmu) {
+		struct pvmm_service_ctl ctl = {
+			.service = PVMM_SVC_MMU, .op = PVMM_MMU_CTL_CONFIGURE,
+			.in = { GPA + MEM },
+		};
+
+		has_mmu = !vmm_ioctl(vm, PVMM_SERVICE_CTL, &ctl);
+	}
+	printf("vm: PV MMU service %s\n", has_mmu ? "enabled" : "not loaded");
 	for (long i = 0; i < 2; i++)
 		pthread_create(&t[i], NULL, vcpu_thread, (void *)i);
 	usleep(20000);
@@ -174,6 +253,11 @@ int main(void)
 	cat(path);
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
+	if (has_mmu) {
+		snprintf(path, sizeof(path), PVMM_DEBUGFS "/vm%d/mmu", vm_id);
+		printf("debugfs %s:\n", path);
+		cat(path);
+	}
 	printf("debugfs pinned_pages after the vCPUs closed: %lld\n",
 	       vmm_debugfs_wait("pinned_pages", 0, 2000));
 	close(vm);
