@@ -26,6 +26,20 @@ void pvmm_steal_start(struct pvmm_steal_acct *a, u64 run_delay, u64 now)
 	a->rate = 0;
 }
 
+/* @stolen ns of @elapsed, PVMM_STEAL_RATE_ONE = all; 0 for no time. */
+u32 pvmm_steal_rate(u64 stolen, u64 elapsed)
+{
+	if (!elapsed)
+		return 0;
+	/* keep stolen * 65536 in 64 bits, even for a window of years */
+	while (elapsed >> 47) {
+		elapsed >>= 1;
+		stolen >>= 1;
+	}
+	return stolen >= elapsed ? PVMM_STEAL_RATE_ONE :
+	       div64_u64(stolen * PVMM_STEAL_RATE_ONE, elapsed);
+}
+
 /**
  * pvmm_steal_update() - account the run delay since the last update
  * @a: the vCPU's accounting
@@ -40,7 +54,7 @@ void pvmm_steal_start(struct pvmm_steal_acct *a, u64 run_delay, u64 now)
  */
 u64 pvmm_steal_update(struct pvmm_steal_acct *a, u64 run_delay, u64 now)
 {
-	u64 elapsed, stolen;
+	u64 elapsed;
 
 	if (run_delay > a->last_run_delay)
 		a->steal += run_delay - a->last_run_delay;
@@ -48,14 +62,7 @@ u64 pvmm_steal_update(struct pvmm_steal_acct *a, u64 run_delay, u64 now)
 
 	elapsed = now - a->window_start;
 	if (now > a->window_start && elapsed >= PVMM_STEAL_WINDOW_NS) {
-		stolen = a->steal - a->window_steal;
-		/* keep stolen * 65536 in 64 bits, even for a window of years */
-		while (elapsed >> 47) {
-			elapsed >>= 1;
-			stolen >>= 1;
-		}
-		a->rate = stolen >= elapsed ? PVMM_STEAL_RATE_ONE :
-			  div64_u64(stolen * PVMM_STEAL_RATE_ONE, elapsed);
+		a->rate = pvmm_steal_rate(a->steal - a->window_steal, elapsed);
 		a->window_start = now;
 		a->window_steal = a->steal;
 	}

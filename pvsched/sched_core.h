@@ -20,6 +20,7 @@ struct pvmm_steal_acct {
 	u32 rate;		/* last window's steal rate, 65536 = 100 % */
 };
 
+u32 pvmm_steal_rate(u64 stolen, u64 elapsed);
 void pvmm_steal_start(struct pvmm_steal_acct *a, u64 run_delay, u64 now);
 u64 pvmm_steal_update(struct pvmm_steal_acct *a, u64 run_delay, u64 now);
 void pvmm_steal_publish(struct pvmm_steal_record *dst, u32 *version,
@@ -36,7 +37,7 @@ void pvmm_steal_publish(struct pvmm_steal_record *dst, u32 *version,
  */
 #define PVMM_PLACE_ONE		1024
 #define PVMM_PLACE_MAX_LOAD	(64 * PVMM_PLACE_ONE)
-#define PVMM_PLACE_WEIGHT_MAX	10000
+#define PVMM_PLACE_WEIGHT_MAX	PVMM_SCHED_WEIGHT_MAX
 
 /**
  * struct pvmm_place_params - the policy's knobs

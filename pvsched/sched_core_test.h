@@ -45,6 +45,14 @@ static void pvmm_test_steal_rate(struct kunit *test)
 	/* a clock that went back changes nothing */
 	pvmm_steal_update(&a, 600 * MS, 900 * MS);
 	KUNIT_EXPECT_EQ(test, a.rate, 0U);
+	/* the same arithmetic, alone */
+	KUNIT_EXPECT_EQ(test, pvmm_steal_rate(0, 0), 0U);
+	KUNIT_EXPECT_EQ(test, pvmm_steal_rate(5, 0), 0U);
+	KUNIT_EXPECT_EQ(test, pvmm_steal_rate(25, 100), (u32)PVMM_STEAL_RATE_ONE / 4);
+	KUNIT_EXPECT_EQ(test, pvmm_steal_rate(U64_MAX, U64_MAX),
+			(u32)PVMM_STEAL_RATE_ONE);
+	KUNIT_EXPECT_EQ(test, pvmm_steal_rate(U64_MAX / 2, U64_MAX),
+			(u32)PVMM_STEAL_RATE_ONE / 2 - 1);
 	/* years in one window: no overflow */
 	pvmm_steal_start(&a, 0, 0);
 	pvmm_steal_update(&a, 1ULL << 61, 1ULL << 62);
