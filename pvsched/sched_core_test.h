@@ -7,6 +7,19 @@
 
 #define MS	NSEC_PER_MSEC
 
+/* The guest's reader, with a host that writes between its barriers. */
+static struct pvmm_steal_record *pvmm_test_rec;
+static int pvmm_test_rmb_calls, pvmm_test_rmb_write;
+
+static void pvmm_test_rmb(void)
+{
+	if (++pvmm_test_rmb_calls == pvmm_test_rmb_write)
+		pvmm_test_rec->version++;
+}
+
+#define PVMM_STEAL_RMB()	pvmm_test_rmb()
+#include <pvmm/sched_reader.h>
+
 static void pvmm_test_steal_accounting(struct kunit *test)
 {
 	struct pvmm_steal_acct a;
@@ -311,6 +324,58 @@ static void pvmm_test_place_fairness(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, v[0].why, (u8)PVMM_PLACE_STAY_INVALID);
 }
 
+static void pvmm_test_guest_reader(struct kunit *test)
+{
+	struct pvmm_steal_record r = { .steal = 1234, .version = 4,
+				       .steal_rate = 99 };
+	u64 steal = 0;
+	u32 rate = 0;
+
+	pvmm_test_rec = &r;
+	pvmm_test_rmb_calls = 0;
+	pvmm_test_rmb_write = 0;
+	KUNIT_EXPECT_TRUE(test, pvmm_steal_try_read(&r, &steal, &rate));
+	KUNIT_EXPECT_EQ(test, steal, 1234ULL);
+	KUNIT_EXPECT_EQ(test, rate, 99U);
+	/* the host is writing */
+	r.version = 5;
+	KUNIT_EXPECT_FALSE(test, pvmm_steal_try_read(&r, &steal, &rate));
+	/* the host began writing after the version was read */
+	r.version = 6;
+	pvmm_test_rmb_calls = 0;
+	pvmm_test_rmb_write = 2;
+	KUNIT_EXPECT_FALSE(test, pvmm_steal_try_read(&r, &steal, &rate));
+	/* odd at first, done by the next barrier: the loop reads again */
+	r.version = 7;
+	r.steal = 5678;
+	pvmm_test_rmb_calls = 0;
+	pvmm_test_rmb_write = 1;
+	KUNIT_EXPECT_EQ(test, pvmm_steal_read(&r, &rate), 5678ULL);
+	KUNIT_EXPECT_EQ(test, pvmm_test_rmb_calls, 4);
+	pvmm_test_rmb_write = 0;
+}
+
+static void pvmm_test_guest_congested(struct kunit *test)
+{
+	u32 rates[6] = { 0, PCT(20), PCT(50), PVMM_STEAL_RATE_ONE, U32_MAX,
+			 PCT(49) };
+	unsigned long mask = ~0UL;
+
+	KUNIT_EXPECT_EQ(test, pvmm_steal_congested(rates, 6, PCT(50), &mask),
+			3U);
+	KUNIT_EXPECT_EQ(test, mask, BIT(2) | BIT(3) | BIT(4));
+	/* only the first n */
+	KUNIT_EXPECT_EQ(test, pvmm_steal_congested(rates, 3, PCT(50), &mask),
+			1U);
+	KUNIT_EXPECT_EQ(test, mask, BIT(2));
+	KUNIT_EXPECT_EQ(test, pvmm_steal_congested(rates, 6, 0, &mask), 0U);
+	KUNIT_EXPECT_EQ(test, mask, 0UL);
+	/* a threshold above 100 % marks none, even a bogus rate */
+	KUNIT_EXPECT_EQ(test, pvmm_steal_congested(rates, 6,
+						   PVMM_STEAL_RATE_ONE + 1,
+						   &mask), 0U);
+}
+
 static struct kunit_case pvmm_sched_core_cases[] = {
 	KUNIT_CASE(pvmm_test_steal_accounting),
 	KUNIT_CASE(pvmm_test_steal_rate),
@@ -321,6 +386,8 @@ static struct kunit_case pvmm_sched_core_cases[] = {
 	KUNIT_CASE(pvmm_test_place_hysteresis),
 	KUNIT_CASE(pvmm_test_place_round),
 	KUNIT_CASE(pvmm_test_place_fairness),
+	KUNIT_CASE(pvmm_test_guest_reader),
+	KUNIT_CASE(pvmm_test_guest_congested),
 	{}
 };
 
