@@ -4,8 +4,13 @@
  * thread's run delay (time runnable on a run queue without running): the
  * scheduler's own measure, so it matches /proc/<pid>/schedstat exactly.
  */
+#include <linux/bitmap.h>
 #include <linux/compiler.h>
+#include <linux/limits.h>
+#include <linux/math.h>
 #include <linux/math64.h>
+#include <linux/minmax.h>
+#include <linux/sort.h>
 #include <linux/time64.h>
 #include <pvmm/record.h>
 
@@ -19,6 +24,20 @@ void pvmm_steal_start(struct pvmm_steal_acct *a, u64 run_delay, u64 now)
 	a->window_start = now;
 	a->window_steal = 0;
 	a->rate = 0;
+}
+
+/* @stolen ns of @elapsed, PVMM_STEAL_RATE_ONE = all; 0 for no time. */
+u32 pvmm_steal_rate(u64 stolen, u64 elapsed)
+{
+	if (!elapsed)
+		return 0;
+	/* keep stolen * 65536 in 64 bits, even for a window of years */
+	while (elapsed >> 47) {
+		elapsed >>= 1;
+		stolen >>= 1;
+	}
+	return stolen >= elapsed ? PVMM_STEAL_RATE_ONE :
+	       div64_u64(stolen * PVMM_STEAL_RATE_ONE, elapsed);
 }
 
 /**
@@ -35,7 +54,7 @@ void pvmm_steal_start(struct pvmm_steal_acct *a, u64 run_delay, u64 now)
  */
 u64 pvmm_steal_update(struct pvmm_steal_acct *a, u64 run_delay, u64 now)
 {
-	u64 elapsed, stolen;
+	u64 elapsed;
 
 	if (run_delay > a->last_run_delay)
 		a->steal += run_delay - a->last_run_delay;
@@ -43,14 +62,7 @@ u64 pvmm_steal_update(struct pvmm_steal_acct *a, u64 run_delay, u64 now)
 
 	elapsed = now - a->window_start;
 	if (now > a->window_start && elapsed >= PVMM_STEAL_WINDOW_NS) {
-		stolen = a->steal - a->window_steal;
-		/* keep stolen * 65536 in 64 bits, even for a window of years */
-		while (elapsed >> 47) {
-			elapsed >>= 1;
-			stolen >>= 1;
-		}
-		a->rate = stolen >= elapsed ? PVMM_STEAL_RATE_ONE :
-			  div64_u64(stolen * PVMM_STEAL_RATE_ONE, elapsed);
+		a->rate = pvmm_steal_rate(a->steal - a->window_steal, elapsed);
 		a->window_start = now;
 		a->window_steal = a->steal;
 	}
@@ -66,6 +78,183 @@ void pvmm_steal_publish(struct pvmm_steal_record *dst, u32 *version,
 	WRITE_ONCE(dst->steal, steal);
 	WRITE_ONCE(dst->steal_rate, rate);
 	pvmm_record_write_end(&dst->version, version, v);
+}
+
+/**
+ * pvmm_place_cpu_load() - estimated runnable tasks on a CPU
+ * @busy: the CPU's busy share of the last round, PVMM_STEAL_RATE_ONE = all
+ * @max_steal: the highest steal rate of a vCPU thread on that CPU, or 0
+ *
+ * A thread losing a share s of its time shares its CPU with 1 / (1 - s)
+ * runnable tasks, itself included; a CPU's busy time tells no more than
+ * that one task at most runs there.
+ *
+ * Return: the load, PVMM_PLACE_ONE per task, at most PVMM_PLACE_MAX_LOAD.
+ */
+u32 pvmm_place_cpu_load(u32 busy, u32 max_steal)
+{
+	u32 by_busy, by_steal = 0, free;
+
+	busy = min_t(u32, busy, PVMM_STEAL_RATE_ONE);
+	by_busy = div_u64((u64)busy * PVMM_PLACE_ONE, PVMM_STEAL_RATE_ONE);
+	if (max_steal) {
+		free = PVMM_STEAL_RATE_ONE -
+		       min_t(u32, max_steal, PVMM_STEAL_RATE_ONE);
+		if ((u64)free * PVMM_PLACE_MAX_LOAD <=
+		    (u64)PVMM_STEAL_RATE_ONE * PVMM_PLACE_ONE)
+			by_steal = PVMM_PLACE_MAX_LOAD;
+		else
+			by_steal = div_u64((u64)PVMM_STEAL_RATE_ONE *
+					   PVMM_PLACE_ONE, free);
+	}
+	return max(by_busy, by_steal);
+}
+
+/* The steal rate of a CPU-bound thread joining @load others: n / (n + 1). */
+u32 pvmm_place_expected(u32 load)
+{
+	load = min_t(u32, load, PVMM_PLACE_MAX_LOAD);
+	return div_u64((u64)load * PVMM_STEAL_RATE_ONE, load + PVMM_PLACE_ONE);
+}
+
+/* Most weighted steal first; the rest only makes the order repeatable. */
+static int pvmm_place_cmp(const void *a, const void *b)
+{
+	const struct pvmm_place_vcpu *x = a, *y = b;
+
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? 1 : -1;
+	if (x->vm != y->vm)
+		return x->vm < y->vm ? -1 : 1;
+	if (x->cpu != y->cpu)
+		return x->cpu < y->cpu ? -1 : 1;
+	return 0;
+}
+
+/* Mark the candidates; returns the sum of the weights of their VMs. */
+static u64 pvmm_place_candidates(struct pvmm_place_vcpu *v, unsigned int nr,
+				 struct pvmm_place_vm *vms,
+				 unsigned int nr_vms,
+				 const struct pvmm_place_params *p, u64 now)
+{
+	u64 sum = 0;
+	unsigned int i;
+	u32 w;
+
+	for (i = 0; i < nr_vms; i++) {
+		vms[i].quota = 0;
+		vms[i].moved = 0;
+	}
+	for (i = 0; i < nr; i++) {
+		struct pvmm_place_vcpu *c = &v[i];
+
+		c->target = c->cpu;
+		c->expected = c->steal_rate;
+		c->prio = 0;
+		if (c->vm >= nr_vms || !vms[c->vm].weight) {
+			c->why = PVMM_PLACE_STAY_INVALID;
+			continue;
+		}
+		if (!c->steal_rate || c->steal_rate < p->steal_min) {
+			c->why = PVMM_PLACE_STAY_LOW_STEAL;
+			continue;
+		}
+		/* a clock that went back counts as too recent */
+		if (c->placed_at && (now < c->placed_at ||
+				     now - c->placed_at < p->residence_ns)) {
+			c->why = PVMM_PLACE_STAY_RESIDENCE;
+			continue;
+		}
+		c->why = PVMM_PLACE_STAY_NO_BETTER;
+		w = min_t(u32, vms[c->vm].weight, PVMM_PLACE_WEIGHT_MAX);
+		c->prio = (u64)c->steal_rate * w;
+		if (!vms[c->vm].quota) {
+			vms[c->vm].quota = 1;
+			sum += w;
+		}
+	}
+	return sum;
+}
+
+/**
+ * pvmm_place_decide() - which vCPU threads move where, and why
+ * @v: the vCPU threads; reordered, most weighted steal first
+ * @nr: entries in @v
+ * @load: per CPU, pvmm_place_cpu_load(); updated as if the moves were made
+ * @nr_cpus: entries in @load, bits in each allowed mask
+ * @vms: the VMs @v refers to
+ * @nr_vms: entries in @vms
+ * @p: the knobs
+ * @now: ns, on the clock of placed_at
+ *
+ * A thread moves when its steal rate reaches steal_min, its last move is
+ * at least residence_ns old, and an allowed CPU other than its own would
+ * lower its expected steal rate by more than gain_min (hysteresis: a move
+ * must pay off against the estimates' noise); it goes to the allowed CPU
+ * with the least load, never to one outside its mask. Threads with the
+ * most steal times weight go first; each VM with candidates may make its
+ * weight's share of max_moves (rounded up), and the round at most
+ * max_moves. No scheduler is called here.
+ *
+ * Return: the number of moves.
+ */
+unsigned int pvmm_place_decide(struct pvmm_place_vcpu *v, unsigned int nr,
+			       u32 *load, unsigned int nr_cpus,
+			       struct pvmm_place_vm *vms, unsigned int nr_vms,
+			       const struct pvmm_place_params *p, u64 now)
+{
+	unsigned int i, cpu, best, moves = 0;
+	u32 best_load, here, there;
+	u64 sum;
+
+	sum = pvmm_place_candidates(v, nr, vms, nr_vms, p, now);
+	for (i = 0; i < nr_vms; i++)
+		if (vms[i].quota)
+			vms[i].quota = DIV_ROUND_UP_ULL((u64)p->max_moves *
+				min_t(u32, vms[i].weight, PVMM_PLACE_WEIGHT_MAX),
+				sum);
+	sort(v, nr, sizeof(*v), pvmm_place_cmp, NULL);
+
+	for (i = 0; i < nr; i++) {
+		struct pvmm_place_vcpu *c = &v[i];
+
+		if (c->why != PVMM_PLACE_STAY_NO_BETTER)
+			continue;
+		if (moves >= p->max_moves ||
+		    vms[c->vm].moved >= vms[c->vm].quota) {
+			c->why = PVMM_PLACE_STAY_BUDGET;
+			continue;
+		}
+		/* what it would lose where it is, after this round's moves */
+		here = c->steal_rate;
+		if (c->cpu < nr_cpus)
+			here = min(here, pvmm_place_expected(load[c->cpu] -
+				   min_t(u32, load[c->cpu], PVMM_PLACE_ONE)));
+		best = nr_cpus;
+		best_load = U32_MAX;
+		if (c->allowed)
+			for_each_set_bit(cpu, c->allowed, nr_cpus)
+				if (cpu != c->cpu && load[cpu] < best_load) {
+					best = cpu;
+					best_load = load[cpu];
+				}
+		if (best == nr_cpus)
+			continue;
+		there = pvmm_place_expected(best_load);
+		if ((u64)there + p->gain_min >= here)
+			continue;
+		c->target = best;
+		c->expected = there;
+		c->why = PVMM_PLACE_MOVE;
+		load[best] = min_t(u32, load[best] + PVMM_PLACE_ONE,
+				   PVMM_PLACE_MAX_LOAD);
+		if (c->cpu < nr_cpus)
+			load[c->cpu] -= min_t(u32, load[c->cpu],
+					      PVMM_PLACE_ONE);
+		moves++;
+		vms[c->vm].moved++;
+	}
+	return moves;
 }
 
 #if IS_ENABLED(CONFIG_PVMM_KUNIT_TEST)

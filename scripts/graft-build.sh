@@ -18,12 +18,13 @@ out=$cache/x86-build
 mkdir -p "$out"
 [ -f "$out/.config" ] || make -s -C "$src" O="$out" x86_64_defconfig
 "$src/scripts/config" --file "$out/.config" \
-	-e HYPERVISOR_GUEST -e PARAVIRT -e VIRT_DRIVERS -e KUNIT \
+	-e HYPERVISOR_GUEST -e PARAVIRT -e PARAVIRT_SPINLOCKS -e VIRT_DRIVERS -e KUNIT \
 	-m PVMM -m PVMM_CLOCK -m PVMM_BALLOON -m PVMM_SCHED -m PVMM_MMU -m PVMM_TEST_SERVICE \
-	-e PVMM_KUNIT_TEST -e PVMM_CLOCK_GUEST -e PVMM_BALLOON_GUEST -e PVMM_MMU_GUEST
+	-e PVMM_KUNIT_TEST -e PVMM_CLOCK_GUEST -e PVMM_BALLOON_GUEST -e PVMM_SCHED_GUEST \
+	-e PVMM_MMU_GUEST
 make -s -C "$src" O="$out" olddefconfig
-for opt in PVMM PVMM_CLOCK PVMM_BALLOON PVMM_MMU PVMM_CLOCK_GUEST \
-	   PVMM_BALLOON_GUEST PVMM_MMU_GUEST PVMM_KUNIT_TEST; do
+for opt in PVMM PVMM_CLOCK PVMM_BALLOON PVMM_MMU PVMM_CLOCK_GUEST PVMM_BALLOON_GUEST \
+	   PVMM_SCHED PVMM_SCHED_GUEST PVMM_MMU_GUEST PARAVIRT_SPINLOCKS PVMM_KUNIT_TEST; do
 	grep -qE "^CONFIG_$opt=[ym]" "$out/.config" || {
 		echo "graft-build: CONFIG_$opt did not stick"; exit 1; }
 done

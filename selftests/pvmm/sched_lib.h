@@ -146,4 +146,159 @@ static inline long lhp_pct(const struct lhp *l, double pct)
 	return vmm_hist_pct(l->hist, LHP_BUCKETS, l->acquired, pct);
 }
 
+/* Set one of pvmm_sched's module parameters: 0 or -errno. */
+static inline int sched_param_set(const char *name, int value)
+{
+	char path[96];
+	FILE *f;
+	int r;
+
+	snprintf(path, sizeof(path), "/sys/module/pvmm_sched/parameters/%s",
+		 name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	r = fprintf(f, "%d\n", value) > 0 ? 0 : -errno;
+	if (fclose(f) && !r)
+		r = -errno;
+	return r;
+}
+
+/*
+ * Overcommit: OC_THREADS vCPU threads whose VMM allows them CPUs 2 and 3
+ * (CPU 3 is isolated from the kernel's load balancing, as CPUs reserved
+ * for guests often are, so a thread stays where it was put) and places
+ * them round-robin, vCPU i on CPU 2 + i % 2. The even vCPUs are busy,
+ * the odd ones light (1 ms of work every 10 ms), and a background hog
+ * shares CPU 2: both busy vCPUs start beside it. Work is counted in
+ * fixed units of computation.
+ */
+#define OC_THREADS	4
+
+struct oc {
+	int vm;
+	int memfd;
+	char *mem;
+	double secs;
+	long work;			/* units done by all vCPUs */
+	int errors;
+};
+
+struct oc_thread {
+	struct oc *o;
+	int id;
+};
+
+static inline void oc_pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* One unit of work: a loop the compiler may not fold away. */
+static inline long oc_unit(void)
+{
+	long x = 0;
+
+	for (int k = 0; k < 2000; k++) {
+		x += k;
+		asm volatile("" : "+r" (x));
+	}
+	return 1;
+}
+
+static inline void *oc_vcpu(void *p)
+{
+	struct oc_thread *t = p;
+	struct oc *o = t->o;
+	double end = vmm_now() + o->secs;
+	long work = 0;
+	cpu_set_t set;
+	int vcpu;
+
+	oc_pin(2 + t->id % 2);
+	vcpu = ioctl(o->vm, PVMM_CREATE_VCPU, t->id);
+	if (vcpu < 0 || ioctl(vcpu, PVMM_VCPU_BIND)) {
+		__atomic_fetch_add(&o->errors, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(2, &set);
+	CPU_SET(3, &set);
+	sched_setaffinity(0, sizeof(set), &set);	/* the VMM's mask */
+	while (vmm_now() < end) {
+		if (t->id % 2) {
+			double until = vmm_now() + 0.001;
+
+			while (vmm_now() < until)
+				work += oc_unit();
+			usleep(9000);
+		} else {
+			for (int k = 0; k < 100; k++)
+				work += oc_unit();
+		}
+	}
+	__atomic_fetch_add(&o->work, work, __ATOMIC_RELAXED);
+	close(vcpu);
+	return NULL;
+}
+
+static inline void *oc_hog(void *p)
+{
+	int *stop = p;
+
+	oc_pin(2);
+	while (!__atomic_load_n(stop, __ATOMIC_RELAXED))
+		;
+	return NULL;
+}
+
+/* True when CPU 3 exists and is isolated from load balancing. */
+static inline bool oc_possible(void)
+{
+	char buf[64] = "";
+	FILE *f = fopen("/sys/devices/system/cpu/isolated", "r");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, sizeof(buf), f) && !strcmp(buf, "3\n");
+	fclose(f);
+	return ok && sysconf(_SC_NPROCESSORS_ONLN) >= 4;
+}
+
+/* One run in a fresh VM; returns 0 or -1. */
+static inline int oc_run(struct oc *o)
+{
+	struct oc_thread t[OC_THREADS];
+	pthread_t th[OC_THREADS], hog;
+	int stop = 0;
+
+	o->vm = vmm_open();
+	o->mem = vmm_memfd_map(LHP_MEM, &o->memfd);
+	o->work = 0;
+	o->errors = 0;
+	if (o->vm < 0 || !o->mem ||
+	    vmm_set_slot(o->vm, 0, LHP_GPA, LHP_MEM, o->mem, o->memfd, 0) ||
+	    vmm_ioctl(o->vm, PVMM_ENABLE_SERVICE, (void *)PVMM_SVC_SCHED) ||
+	    pthread_create(&hog, NULL, oc_hog, &stop))
+		return -1;
+	for (int i = 0; i < OC_THREADS; i++) {
+		t[i] = (struct oc_thread){ o, i };
+		if (pthread_create(&th[i], NULL, oc_vcpu, &t[i]))
+			return -1;
+	}
+	for (int i = 0; i < OC_THREADS; i++)
+		pthread_join(th[i], NULL);
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	pthread_join(hog, NULL);
+	close(o->vm);
+	munmap(o->mem, LHP_MEM);
+	close(o->memfd);
+	return o->errors ? -1 : 0;
+}
+
 #endif /* _PVMM_SCHED_LIB_H */

@@ -176,6 +176,10 @@ FIXTURE_TEARDOWN(sched)
 {
 	if (self->ncpu >= 2)
 		svm_close(&self->s);
+	/* the knobs back, even after a failed placement test */
+	sched_param_set("place", 0);
+	sched_param_set("place_period_ms", 200);
+	sched_param_set("place_residence_ms", 1000);
 }
 
 /* A vCPU sharing its CPU with a hog: steal equals the run delay. */
@@ -313,22 +317,6 @@ TEST_F(sched, hostile_calls)
 	close(vcpu);
 }
 
-/* Set one of pvmm_sched's module parameters. */
-static int sched_param_set(const char *name, int value)
-{
-	char path[96];
-	FILE *f;
-	int r;
-
-	snprintf(path, sizeof(path), "/sys/module/pvmm_sched/parameters/%s",
-		 name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	r = fprintf(f, "%d\n", value) > 0 ? 0 : -1;
-	return fclose(f) ? -1 : r;
-}
-
 /* Directed yields: only to another, existing vCPU, at a capped rate. */
 TEST_F(sched, yield_rules_and_cap)
 {
@@ -359,6 +347,28 @@ TEST_F(sched, yield_rules_and_cap)
 	EXPECT_LE(870, busy);
 	close(v0);
 	close(v1);
+}
+
+/* The VM's debugfs sched file, as a string: 0 or -1. */
+static int sched_debugfs(int vm, char *buf, size_t len)
+{
+	struct pvmm_version ver;
+	char path[96];
+	ssize_t n;
+	int fd;
+
+	if (ioctl(vm, PVMM_GET_VERSION, &ver))
+		return -1;
+	snprintf(path, sizeof(path), PVMM_DEBUGFS "/vm%u/sched", ver.vm_id);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
 }
 
 static long my_nice(void)
@@ -420,17 +430,9 @@ TEST_F(sched, boost_caps)
 	TH_LOG("budget: %d boosts granted, %d refused", granted, refused);
 	/* and debugfs counts the same */
 	{
-		struct pvmm_version ver;
-		char path[96], buf[512] = "", want[64];
-		int fd;
+		char buf[512], want[64];
 
-		ASSERT_EQ(0, ioctl(self->s.vm, PVMM_GET_VERSION, &ver));
-		snprintf(path, sizeof(path), PVMM_DEBUGFS "/vm%u/sched",
-			 ver.vm_id);
-		fd = open(path, O_RDONLY);
-		ASSERT_LE(0, fd);
-		ASSERT_LT(0, read(fd, buf, sizeof(buf) - 1));
-		close(fd);
+		ASSERT_EQ(0, sched_debugfs(self->s.vm, buf, sizeof(buf)));
 		snprintf(want, sizeof(want), "boosts_refused %d", refused);
 		EXPECT_NE(NULL, strstr(buf, want));
 	}
@@ -452,6 +454,255 @@ TEST_F_TIMEOUT(sched, lock_holder_preemption, 60)
 	       l.yields, lhp_pct(&l, 99));
 	EXPECT_LT(100, l.acquired);
 	free(l.hist);
+}
+
+/* "migrations M placed_cpu C" of vCPU @id in the VM's debugfs file */
+static int place_stats(int vm, int id, long long *migrations, int *cpu)
+{
+	char buf[4096], want[32], *p;
+
+	if (sched_debugfs(vm, buf, sizeof(buf)))
+		return -1;
+	snprintf(want, sizeof(want), "vcpu %d ", id);
+	p = strstr(buf, want);
+	p = p ? strstr(p, "migrations ") : NULL;
+	if (!p || sscanf(p, "migrations %lld placed_cpu %d", migrations,
+			 cpu) != 2)
+		return -1;
+	return 0;
+}
+
+struct placed {
+	struct svm *s;
+	cpu_set_t mask;			/* the VMM's */
+	int first_cpu;
+	int *stop;
+	bool check_mask;		/* the mask stays the same */
+	/* results */
+	int err;
+	pid_t tid;
+	long outside;			/* samples of a mask not within ours */
+	long on_cpu[4];			/* samples on each CPU, of the last 1 s */
+	double last_from;
+};
+
+static void *thread_placed(void *p)
+{
+	struct placed *t = p;
+	struct vcpu_thread b = { t->s, 0, 0, GPA + 0x1000 };
+	cpu_set_t cur, within;
+	int vcpu, cpu;
+
+	pin(t->first_cpu);
+	t->tid = syscall(SYS_gettid);
+	vcpu = vcpu_bind_enable(&b);
+	if (vcpu < 0 || sched_setaffinity(0, sizeof(t->mask), &t->mask)) {
+		t->err = 1;
+		return NULL;
+	}
+	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED)) {
+		/* never a mask, nor a CPU, the VMM did not allow */
+		sched_getaffinity(0, sizeof(cur), &cur);
+		CPU_AND(&within, &cur, &t->mask);
+		cpu = sched_getcpu();
+		if (t->check_mask)
+			t->outside += !CPU_EQUAL(&within, &cur) ||
+				      !CPU_ISSET(cpu, &t->mask);
+		if (vmm_now() > t->last_from && cpu >= 0 && cpu < 4)
+			t->on_cpu[cpu]++;
+	}
+	close(vcpu);
+	return NULL;
+}
+
+static void mask_of(cpu_set_t *set, int a, int b)
+{
+	CPU_ZERO(set);
+	CPU_SET(a, set);
+	CPU_SET(b, set);
+}
+
+/*
+ * The policy on, sampling every 50 ms; a hog on CPU 1 and, beside it, a
+ * vCPU thread whose VMM allows it CPUs @a and @b.
+ */
+static int place_start(struct placed *t, struct vcpu_thread *h, int a, int b,
+		       pthread_t *tt, pthread_t *th)
+{
+	mask_of(&t->mask, a, b);
+	t->first_cpu = 1;
+	h->cpu = 1;
+	h->stop = t->stop;
+	if (sched_param_set("place_period_ms", 50) ||
+	    sched_param_set("place", 1) ||
+	    pthread_create(th, NULL, thread_hog, h))
+		return -1;
+	return pthread_create(tt, NULL, thread_placed, t);
+}
+
+static void place_stop(struct placed *t, pthread_t tt, pthread_t th)
+{
+	__atomic_store_n(t->stop, 1, __ATOMIC_RELAXED);
+	pthread_join(tt, NULL);
+	pthread_join(th, NULL);
+}
+
+/*
+ * A vCPU beside a hog on CPU 1 whose VMM allows CPUs 1 and 3 (3 idle and
+ * isolated: the load balancer never moves it there) is moved to 3, and
+ * only there; with the policy off, the VMM's mask comes back exactly.
+ */
+TEST_F_TIMEOUT(sched, place_moves_within_mask, 60)
+{
+	int stop = 0, cpu = -1;
+	struct vcpu_thread h;
+	struct placed t = { &self->s, .stop = &stop, .check_mask = true };
+	long long moves = -1;
+	pthread_t tt, th;
+	cpu_set_t now, want;
+
+	if (!oc_possible())
+		SKIP(return, "needs 4 CPUs, CPU 3 isolated (isolcpus=3)");
+	t.last_from = vmm_now() + 2;
+	ASSERT_EQ(0, place_start(&t, &h, 1, 3, &tt, &th));
+	usleep(3000000);
+	EXPECT_EQ(0, place_stats(self->s.vm, 0, &moves, &cpu));
+	EXPECT_EQ(0, sched_getaffinity(t.tid, sizeof(now), &now));
+	CPU_ZERO(&want);
+	CPU_SET(3, &want);
+	EXPECT_TRUE(CPU_EQUAL(&now, &want));
+	TH_LOG("moved %lld times, placed on %d; last second on CPU 1: %ld, 3: %ld samples",
+	       moves, cpu, t.on_cpu[1], t.on_cpu[3]);
+	/* once: alone on CPU 3 it has nothing to gain from another move */
+	EXPECT_EQ(1, moves);
+	EXPECT_EQ(3, cpu);
+	EXPECT_EQ(0, t.on_cpu[1]);
+	EXPECT_LT(0, t.on_cpu[3]);
+	/* switched off: the VMM's mask back, not one CPU more */
+	ASSERT_EQ(0, sched_param_set("place", 0));
+	usleep(300000);
+	EXPECT_EQ(0, sched_getaffinity(t.tid, sizeof(now), &now));
+	EXPECT_TRUE(CPU_EQUAL(&now, &t.mask));
+	EXPECT_EQ(0, place_stats(self->s.vm, 0, &moves, &cpu));
+	EXPECT_EQ(-1, cpu);
+	place_stop(&t, tt, th);
+	ASSERT_EQ(0, t.err);
+	EXPECT_EQ(0, t.outside);
+}
+
+/* A mask the VMM changes while the thread is placed is its new mask. */
+TEST_F_TIMEOUT(sched, place_follows_vmm_mask, 60)
+{
+	int stop = 0, cpu = -1;
+	struct vcpu_thread h;
+	struct placed t = { &self->s, .stop = &stop };
+	long long moves = -1;
+	pthread_t tt, th;
+	cpu_set_t now, vmm;
+
+	if (!oc_possible())
+		SKIP(return, "needs 4 CPUs, CPU 3 isolated (isolcpus=3)");
+	t.last_from = vmm_now() + 100;
+	ASSERT_EQ(0, place_start(&t, &h, 1, 3, &tt, &th));
+	usleep(2000000);
+	EXPECT_EQ(0, place_stats(self->s.vm, 0, &moves, &cpu));
+	EXPECT_EQ(3, cpu);
+	/* the VMM moves it to CPUs 0 and 2 */
+	mask_of(&vmm, 0, 2);
+	ASSERT_EQ(0, sched_setaffinity(t.tid, sizeof(vmm), &vmm));
+	usleep(300000);
+	EXPECT_EQ(0, place_stats(self->s.vm, 0, &moves, &cpu));
+	EXPECT_EQ(-1, cpu);
+	ASSERT_EQ(0, sched_param_set("place", 0));
+	usleep(300000);
+	EXPECT_EQ(0, sched_getaffinity(t.tid, sizeof(now), &now));
+	EXPECT_TRUE(CPU_EQUAL(&now, &vmm));
+	place_stop(&t, tt, th);
+	ASSERT_EQ(0, t.err);
+}
+
+/* A vCPU whose VMM allows one CPU is never moved, however it suffers. */
+TEST_F_TIMEOUT(sched, place_never_moves_single_cpu, 60)
+{
+	int stop = 0, cpu = -2;
+	struct vcpu_thread h;
+	struct placed t = { &self->s, .stop = &stop, .check_mask = true };
+	long long moves = -1;
+	pthread_t tt, th;
+	cpu_set_t now;
+	__u64 rd0, rd1;
+	char path[64];
+	FILE *f;
+
+	t.last_from = vmm_now() + 100;
+	ASSERT_EQ(0, sched_param_set("place_residence_ms", 0));
+	ASSERT_EQ(0, place_start(&t, &h, 1, 1, &tt, &th));
+	usleep(200000);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", t.tid);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fscanf(f, "%*u %llu", &rd0));
+	fclose(f);
+	usleep(2000000);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fscanf(f, "%*u %llu", &rd1));
+	fclose(f);
+	EXPECT_EQ(0, place_stats(self->s.vm, 0, &moves, &cpu));
+	EXPECT_EQ(0, sched_getaffinity(t.tid, sizeof(now), &now));
+	TH_LOG("run delay %llu ms in 2 s, moved %lld times",
+	       (rd1 - rd0) / 1000000, moves);
+	/* it did suffer: the policy had every reason to move it */
+	EXPECT_LT(400000000ULL, rd1 - rd0);
+	EXPECT_EQ(0, moves);
+	EXPECT_EQ(-1, cpu);
+	EXPECT_TRUE(CPU_EQUAL(&now, &t.mask));
+	place_stop(&t, tt, th);
+	ASSERT_EQ(0, t.err);
+	EXPECT_EQ(0, t.outside);
+}
+
+/* The knobs refuse values outside their ranges; weights likewise. */
+TEST_F(sched, place_knobs)
+{
+	struct pvmm_service_ctl ctl = { .service = PVMM_SVC_SCHED,
+					.op = PVMM_SCHED_CTL_GET };
+	static const struct { const char *name; int lo, hi; } k[] = {
+		{ "place_period_ms", 10, 10000 },
+		{ "place_steal_pct", 1, 100 },
+		{ "place_gain_pct", 0, 100 },
+		{ "place_residence_ms", 0, 600000 },
+		{ "place_max_moves", 0, 1024 },
+	};
+	static const int def[] = { 200, 20, 10, 1000, 4 };
+
+	for (int i = 0; i < 5; i++) {
+		if (k[i].lo > 0)
+			EXPECT_EQ(-EINVAL, sched_param_set(k[i].name, k[i].lo - 1));
+		EXPECT_EQ(-EINVAL, sched_param_set(k[i].name, k[i].hi + 1));
+		EXPECT_EQ(-EINVAL, sched_param_set(k[i].name, -1));
+		EXPECT_EQ(0, sched_param_set(k[i].name, k[i].lo));
+		EXPECT_EQ(0, sched_param_set(k[i].name, k[i].hi));
+		EXPECT_EQ(0, sched_param_set(k[i].name, def[i]));
+	}
+	EXPECT_EQ(-EINVAL, sched_param_set("place", 2));
+	ASSERT_EQ(0, ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
+	EXPECT_EQ(PVMM_SCHED_WEIGHT_DEFAULT, ctl.out[0]);
+	EXPECT_EQ(0, ctl.out[1]);
+	ctl.op = PVMM_SCHED_CTL_SET_WEIGHT;
+	ctl.in[0] = 0;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
+	ctl.in[0] = PVMM_SCHED_WEIGHT_MAX + 1;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
+	ctl.in[0] = 1ULL << 32 | 300;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
+	ctl.in[0] = 300;
+	EXPECT_EQ(0, vmm_ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
+	ctl.op = PVMM_SCHED_CTL_GET;
+	EXPECT_EQ(0, vmm_ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
+	EXPECT_EQ(300, ctl.out[0]);
+	ctl.op = 77;
+	EXPECT_EQ(-EOPNOTSUPP, vmm_ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
 }
 
 #define MANY	256

@@ -29,6 +29,19 @@
 #define PVMM_SCHED_BOOST		PVMM_CALL_NR(PVMM_SVC_SCHED, 3)
 #define PVMM_SCHED_UNBOOST		PVMM_CALL_NR(PVMM_SVC_SCHED, 4)
 
+/*
+ * PVMM_SERVICE_CTL ops for PVMM_SVC_SCHED.
+ * SET_WEIGHT: in[0] the VM's weight for the placement policy, 1 to
+ *   PVMM_SCHED_WEIGHT_MAX (default PVMM_SCHED_WEIGHT_DEFAULT): the VM's
+ *   share of the vCPU thread moves in each round is in proportion.
+ * GET: out[0] the weight, out[1] the VM's vCPU threads moved so far.
+ */
+#define PVMM_SCHED_CTL_SET_WEIGHT	0
+#define PVMM_SCHED_CTL_GET		1
+
+#define PVMM_SCHED_WEIGHT_DEFAULT	100
+#define PVMM_SCHED_WEIGHT_MAX		10000
+
 #define PVMM_SCHED_RECORD_SIZE		64
 
 /* preempted, as KVM_VCPU_PREEMPTED */
