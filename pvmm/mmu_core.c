@@ -188,18 +188,9 @@ static void pvmm_ft_pt_put(struct pvmm_mmu *m, u64 gfn, unsigned int level)
 		pvmm_mmu_push(m, gfn, level, PVMM_MMU_WALK_TEARDOWN);
 }
 
-/**
- * pvmm_mmu_check_entry() - the static checks of a present entry
- * @m: the frame table (for its options and size)
- * @level: 1 (PTE) to 4 (PML4E)
- * @e: the entry; its present bit is set
- * @target: the frame it maps or points to
- *
- * Return: 0, -EINVAL for a bit forbidden at @level, -EFAULT when the
- * frame (or a frame of the superpage) is outside the memslots.
- */
-int pvmm_mmu_check_entry(const struct pvmm_mmu *m, unsigned int level,
-			 u64 e, u64 *target)
+static __always_inline int __pvmm_mmu_check_entry(const struct pvmm_mmu *m,
+						  unsigned int level, u64 e,
+						  u64 *target)
 {
 	u64 bad = PVMM_PTE_PWT | PVMM_PTE_PCD | PVMM_PTE_PK;
 	u64 gfn = (e & PVMM_PTE_ADDR) >> PAGE_SHIFT;
@@ -235,6 +226,22 @@ int pvmm_mmu_check_entry(const struct pvmm_mmu *m, unsigned int level,
 	return 0;
 }
 
+/**
+ * pvmm_mmu_check_entry() - the static checks of a present entry
+ * @m: the frame table (for its options and size)
+ * @level: 1 (PTE) to 4 (PML4E)
+ * @e: the entry; its present bit is set
+ * @target: the frame it maps or points to
+ *
+ * Return: 0, -EINVAL for a bit forbidden at @level, -EFAULT when the
+ * frame (or a frame of the superpage) is outside the memslots.
+ */
+int pvmm_mmu_check_entry(const struct pvmm_mmu *m, unsigned int level,
+			 u64 e, u64 *target)
+{
+	return __pvmm_mmu_check_entry(m, level, e, target);
+}
+
 static __always_inline bool pvmm_pte_large(unsigned int level, u64 e)
 {
 	return level == 2 && (e & PVMM_PTE_PS);
@@ -255,7 +262,7 @@ static __always_inline int pvmm_mmu_get_entry(struct pvmm_mmu *m,
 	u64 t, i;
 	int r;
 
-	r = pvmm_mmu_check_entry(m, level, e, &t);
+	r = __pvmm_mmu_check_entry(m, level, e, &t);
 	if (r)
 		return r;
 
@@ -445,8 +452,9 @@ static __always_inline int pvmm_mmu_pte_frame(struct pvmm_mmu *m, u64 ptr,
 }
 
 /* Write one entry; @held: see pvmm_mmu_get_entry(). */
-static int pvmm_mmu_update(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
-			   u64 ptr, u64 val, bool held)
+static __always_inline int pvmm_mmu_update(struct pvmm_mmu *m,
+					   struct pvmm_mmu_vcpu *v, u64 ptr,
+					   u64 val, bool held)
 {
 	bool keep_ad = (ptr & PVMM_MMU_CMD_MASK) == PVMM_MMU_PT_UPDATE_AD;
 	u64 ad = PVMM_PTE_A | PVMM_PTE_D;
