@@ -72,56 +72,23 @@ int pvmm_write_guest(struct pvmm_vm *vm, u64 gpa, const void *data,
 }
 EXPORT_SYMBOL_GPL(pvmm_write_guest);
 
-/*
- * The generation is read before the lookup and bumped only after a new
- * set of slots is published, so a stale entry never outlives a change.
- */
-static int pvmm_gpa_cache_get(struct pvmm_vm *vm, struct pvmm_gpa_cache *c,
-			      u64 gpa, u64 __user **p)
+/* Fill @c with the page of @gpa: 0, or -EFAULT (@c is then empty). */
+int pvmm_gpa_cache_fill(struct pvmm_vm *vm, struct pvmm_gpa_cache *c,
+			u64 gpa)
 {
 	s64 gen = atomic64_read(&vm->memslot_updates);
 	void __user *up;
-	int r;
 
-	if (!IS_ALIGNED(gpa, sizeof(u64)) || current->mm != vm->mm)
+	c->gen = -1;
+	if (pvmm_guest_uptr(vm, gpa & PAGE_MASK, PAGE_SIZE, &up) ||
+	    !access_ok(up, PAGE_SIZE))
 		return -EFAULT;
-	if (c->gen != gen || c->gfn != gpa >> PAGE_SHIFT) {
-		r = pvmm_guest_uptr(vm, gpa & PAGE_MASK, PAGE_SIZE, &up);
-		if (r)
-			return r;
-		c->gfn = gpa >> PAGE_SHIFT;
-		c->gen = gen;
-		c->uaddr = up;
-	}
-	*p = c->uaddr + offset_in_page(gpa);
+	c->gfn = gpa >> PAGE_SHIFT;
+	c->uaddr = up;
+	c->gen = gen;
 	return 0;
 }
-
-int pvmm_guest_read_u64(struct pvmm_vm *vm, struct pvmm_gpa_cache *c,
-			u64 gpa, u64 *val)
-{
-	u64 __user *p;
-	int r = pvmm_gpa_cache_get(vm, c, gpa, &p);
-
-	return r ?: get_user(*val, p);
-}
-EXPORT_SYMBOL_GPL(pvmm_guest_read_u64);
-
-#ifdef CONFIG_X86
-int pvmm_guest_cmpxchg(struct pvmm_vm *vm, struct pvmm_gpa_cache *c,
-		       u64 gpa, u64 *old, u64 new)
-{
-	u64 __user *p;
-	int r = pvmm_gpa_cache_get(vm, c, gpa, &p);
-
-	if (r)
-		return r;
-	if (!access_ok(p, sizeof(*p)))
-		return -EFAULT;
-	return __try_cmpxchg_user(p, old, new, efault);
-}
-EXPORT_SYMBOL_GPL(pvmm_guest_cmpxchg);
-#endif
+EXPORT_SYMBOL_GPL(pvmm_gpa_cache_fill);
 
 /**
  * pvmm_guest_backing() - what holds a guest-physical range

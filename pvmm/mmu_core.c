@@ -19,7 +19,6 @@
  *   Dirty bits the hardware sets meanwhile.
  */
 #include <linux/errno.h>
-#include <linux/indirect_call_wrapper.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -30,22 +29,26 @@ static __always_inline int pvmm_mmu_read(struct pvmm_mmu *m, u64 gpa,
 					 u64 *val)
 {
 #ifdef CONFIG_X86
-	return INDIRECT_CALL_1(m->ops->read, pvmm_mmu_host_read, m->ctx, gpa,
-			       val);
-#else
-	return m->ops->read(m->ctx, gpa, val);
+	if (likely(m->ops == &pvmm_mmu_host_ops)) {
+		struct pvmm_mmu_host_mem *h = m->ctx;
+
+		return pvmm_guest_read_u64(h->vm, &h->cache, gpa, val);
+	}
 #endif
+	return m->ops->read(m->ctx, gpa, val);
 }
 
 static __always_inline int pvmm_mmu_xchg(struct pvmm_mmu *m, u64 gpa,
 					 u64 *old, u64 new)
 {
 #ifdef CONFIG_X86
-	return INDIRECT_CALL_1(m->ops->xchg_entry, pvmm_mmu_host_xchg_entry,
-			       m->ctx, gpa, old, new);
-#else
-	return m->ops->xchg_entry(m->ctx, gpa, old, new);
+	if (likely(m->ops == &pvmm_mmu_host_ops)) {
+		struct pvmm_mmu_host_mem *h = m->ctx;
+
+		return pvmm_guest_cmpxchg(h->vm, &h->cache, gpa, old, new);
+	}
 #endif
+	return m->ops->xchg_entry(m->ctx, gpa, old, new);
 }
 
 #define PVMM_FT_ONE_REF		BIT_ULL(32)
@@ -644,19 +647,10 @@ static int pvmm_mmu_ext(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
 	}
 }
 
-/**
- * pvmm_mmu_apply() - apply one batch entry
- * @m: the frame table; no walk may be pending (pvmm_mmu_run() first)
- * @v: the calling vCPU
- * @u: the entry, already copied out of guest memory
- * @budget: work left in this call; spent here
- *
- * Return: 0 when applied, a negative errno when rejected (nothing
- * changed), or PVMM_MMU_PENDING when a lower table must be validated
- * first: pvmm_mmu_run() then finishes the walk and the entry.
- */
-int pvmm_mmu_apply(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
-		   const struct pvmm_mmu_update *u, long *budget)
+static __always_inline int __pvmm_mmu_apply(struct pvmm_mmu *m,
+					    struct pvmm_mmu_vcpu *v,
+					    const struct pvmm_mmu_update *u,
+					    long *budget)
 {
 	int r;
 
@@ -682,6 +676,52 @@ int pvmm_mmu_apply(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
 		m->rejected++;
 	else if (!r)
 		m->applied++;
+	return r;
+}
+
+/**
+ * pvmm_mmu_apply() - apply one batch entry
+ * @m: the frame table; no walk may be pending (pvmm_mmu_run() first)
+ * @v: the calling vCPU
+ * @u: the entry, already copied out of guest memory
+ * @budget: work left in this call; spent here
+ *
+ * Return: 0 when applied, a negative errno when rejected (nothing
+ * changed), or PVMM_MMU_PENDING when a lower table must be validated
+ * first: pvmm_mmu_run() then finishes the walk and the entry.
+ */
+int pvmm_mmu_apply(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
+		   const struct pvmm_mmu_update *u, long *budget)
+{
+	return __pvmm_mmu_apply(m, v, u, budget);
+}
+
+/**
+ * pvmm_mmu_apply_many() - apply entries in order
+ * @m: the frame table; no walk may be pending
+ * @v: the calling vCPU
+ * @u: the entries, already copied out of guest memory
+ * @n: how many
+ * @budget: work left in this call; spent here, checked before each entry
+ * @done: entries applied
+ *
+ * Return: 0 when all @n were applied or the budget ran out first, a
+ * negative errno when entry *@done was rejected, PVMM_MMU_PENDING when
+ * entry *@done waits for a walk (see pvmm_mmu_apply()).
+ */
+int pvmm_mmu_apply_many(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
+			const struct pvmm_mmu_update *u, unsigned int n,
+			long *budget, unsigned int *done)
+{
+	unsigned int i;
+	int r = 0;
+
+	for (i = 0; i < n && *budget > 0; i++) {
+		r = __pvmm_mmu_apply(m, v, &u[i], budget);
+		if (r)
+			break;
+	}
+	*done = i;
 	return r;
 }
 

@@ -60,13 +60,22 @@ struct pvmm_mmu_mem_ops {
 	bool (*root_in_use)(void *ctx, u64 gfn);
 };
 
+#ifdef CONFIG_X86
+#include <pvmm/service.h>
+
 /*
- * The host glue's callbacks, named so that the hot path calls them
- * directly where retpolines make indirect calls dear (the glue is only
- * built for x86; KUnit under UML passes its own).
+ * The host glue's guest memory (mmu_host.c): with these ops the core
+ * reaches guest memory through the hub's inline accessors rather than
+ * an indirect call, which retpolines make dearer than validating an
+ * entry. KUnit passes its own ops and takes the indirect path.
  */
-int pvmm_mmu_host_read(void *ctx, u64 gpa, u64 *val);
-int pvmm_mmu_host_xchg_entry(void *ctx, u64 gpa, u64 *old, u64 new);
+struct pvmm_mmu_host_mem {
+	struct pvmm_vm *vm;
+	struct pvmm_gpa_cache cache;	/* the table last read or written */
+};
+
+extern const struct pvmm_mmu_mem_ops pvmm_mmu_host_ops;
+#endif
 
 /* The flush set of one vCPU's batch; see PVMM_MMU_FLUSH_*. */
 struct pvmm_mmu_flush {
@@ -148,6 +157,9 @@ void pvmm_mmu_set_ram(struct pvmm_mmu *m, u64 gfn, u64 n, bool ram);
 int pvmm_mmu_run(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v, long *budget);
 int pvmm_mmu_apply(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
 		   const struct pvmm_mmu_update *u, long *budget);
+int pvmm_mmu_apply_many(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
+			const struct pvmm_mmu_update *u, unsigned int n,
+			long *budget, unsigned int *done);
 void pvmm_mmu_abort(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v);
 s64 pvmm_mmu_translate(struct pvmm_mmu *m, const struct pvmm_mmu_vcpu *v,
 		       u64 gva, u64 access);

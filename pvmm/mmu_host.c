@@ -47,7 +47,7 @@ struct pvmm_mmu_vm {
 	bool configured;
 	struct pvmm_mmu core;
 	struct list_head vcpus;
-	struct pvmm_gpa_cache cache;	/* the table last read or written */
+	struct pvmm_mmu_host_mem mem;
 	u64 batches;
 	u64 continuations;
 };
@@ -71,23 +71,24 @@ static struct pvmm_mmu_vm *pvmm_mmu_vm(struct pvmm_vm *vm)
 	return vm->svc_priv[PVMM_SVC_MMU];
 }
 
-int pvmm_mmu_host_read(void *ctx, u64 gpa, u64 *val)
+/* Only for completeness: the core calls the hub's accessors itself. */
+static int pvmm_mmu_host_read(void *ctx, u64 gpa, u64 *val)
 {
-	struct pvmm_mmu_vm *mvm = ctx;
+	struct pvmm_mmu_host_mem *h = ctx;
 
-	return pvmm_guest_read_u64(mvm->vm, &mvm->cache, gpa, val);
+	return pvmm_guest_read_u64(h->vm, &h->cache, gpa, val);
 }
 
-int pvmm_mmu_host_xchg_entry(void *ctx, u64 gpa, u64 *old, u64 new)
+static int pvmm_mmu_host_xchg_entry(void *ctx, u64 gpa, u64 *old, u64 new)
 {
-	struct pvmm_mmu_vm *mvm = ctx;
+	struct pvmm_mmu_host_mem *h = ctx;
 
-	return pvmm_guest_cmpxchg(mvm->vm, &mvm->cache, gpa, old, new);
+	return pvmm_guest_cmpxchg(h->vm, &h->cache, gpa, old, new);
 }
 
 static bool pvmm_mmu_root_in_use(void *ctx, u64 gfn)
 {
-	struct pvmm_mmu_vm *mvm = ctx;
+	struct pvmm_mmu_vm *mvm = container_of(ctx, struct pvmm_mmu_vm, mem);
 	struct pvmm_mmu_vcpu_state *vs;
 
 	list_for_each_entry(vs, &mvm->vcpus, node)
@@ -96,7 +97,7 @@ static bool pvmm_mmu_root_in_use(void *ctx, u64 gfn)
 	return false;
 }
 
-static const struct pvmm_mmu_mem_ops pvmm_mmu_mem = {
+const struct pvmm_mmu_mem_ops pvmm_mmu_host_ops = {
 	.read = pvmm_mmu_host_read,
 	.xchg_entry = pvmm_mmu_host_xchg_entry,
 	.root_in_use = pvmm_mmu_root_in_use,
@@ -114,25 +115,22 @@ static void pvmm_mmu_mark_ram(struct pvmm_mmu_vm *mvm)
 	pvmm_memslots_each(mvm->vm, pvmm_mmu_mark_slot, &mvm->core);
 }
 
-/* Copy entry @i of the batch at @gpa, each entry once. */
-static __always_inline int pvmm_mmu_fetch(struct pvmm_mmu_vm *mvm,
-					  struct pvmm_mmu_vcpu_state *vs,
-					  u64 gpa, u64 count, u64 i,
-					  struct pvmm_mmu_update *u)
+/* Have entry vs->done of the batch at @gpa copied; each entry once. */
+static int pvmm_mmu_fetch(struct pvmm_mmu_vm *mvm,
+			  struct pvmm_mmu_vcpu_state *vs, u64 gpa, u64 count)
 {
-	u64 start, n;
+	u64 i = vs->done, start, n;
 
-	if (i < vs->buf_start || i >= vs->buf_start + vs->buf_n) {
-		/* Up to the next 512-byte boundary: never across a page. */
-		start = gpa + i * sizeof(*u);
-		n = min_t(u64, count - i, PVMM_MMU_BUF -
-			  (start % (PVMM_MMU_BUF * sizeof(*u))) / sizeof(*u));
-		if (pvmm_read_guest(mvm->vm, start, vs->buf, n * sizeof(*u)))
-			return -EFAULT;
-		vs->buf_start = i;
-		vs->buf_n = n;
-	}
-	*u = vs->buf[i - vs->buf_start];
+	if (i >= vs->buf_start && i < vs->buf_start + vs->buf_n)
+		return 0;
+	/* Up to the next 512-byte boundary: never across a page. */
+	start = gpa + i * sizeof(vs->buf[0]);
+	n = min_t(u64, count - i, PVMM_MMU_BUF -
+		  (start % sizeof(vs->buf)) / sizeof(vs->buf[0]));
+	if (pvmm_read_guest(mvm->vm, start, vs->buf, n * sizeof(vs->buf[0])))
+		return -EFAULT;
+	vs->buf_start = i;
+	vs->buf_n = n;
 	return 0;
 }
 
@@ -160,8 +158,8 @@ static int pvmm_mmu_batch_run(struct pvmm_mmu_vm *mvm,
 {
 	u64 gpa = vs->args[0], count = vs->args[1], start = local_clock();
 	struct pvmm_mmu *m = &mvm->core;
-	struct pvmm_mmu_update u;
 	long budget = PVMM_MMU_CHUNK;
+	unsigned int off, n;
 	int r, err = 0;
 
 	while (vs->done < count || m->depth) {
@@ -190,17 +188,21 @@ static int pvmm_mmu_batch_run(struct pvmm_mmu_vm *mvm,
 		}
 		if (vs->done == count)
 			continue;	/* only a teardown left */
-		r = pvmm_mmu_fetch(mvm, vs, gpa, count, vs->done, &u);
-		if (!r)
-			r = pvmm_mmu_apply(m, &vs->core, &u, &budget);
+		r = pvmm_mmu_fetch(mvm, vs, gpa, count);
+		if (r) {
+			err = r;
+			break;
+		}
+		off = vs->done - vs->buf_start;
+		r = pvmm_mmu_apply_many(m, &vs->core, &vs->buf[off],
+					vs->buf_n - off, &budget, &n);
+		vs->done += n;
 		if (r < 0) {
 			err = r;
 			break;
 		}
 		if (r == PVMM_MMU_PENDING)
 			vs->entry_pending = true;
-		else
-			vs->done++;
 	}
 	/* A teardown started by the failed entry finishes in later calls. */
 	if (err && vs->args[2]) {
@@ -333,7 +335,7 @@ static int pvmm_mmu_configure(struct pvmm_mmu_vm *mvm, u64 limit, u64 flags)
 	if (limit >> PAGE_SHIFT > READ_ONCE(pvmm_mmu_max_frames))
 		return -E2BIG;
 	r = pvmm_mmu_init(&mvm->core, limit >> PAGE_SHIFT, flags,
-			  &pvmm_mmu_mem, mvm);
+			  &pvmm_mmu_host_ops, &mvm->mem);
 	if (r)
 		return r;
 	pvmm_mmu_mark_ram(mvm);
@@ -430,7 +432,8 @@ static int pvmm_mmu_vm_init(struct pvmm_vm *vm)
 	mutex_init(&mvm->lock);
 	init_waitqueue_head(&mvm->wq);
 	INIT_LIST_HEAD(&mvm->vcpus);
-	pvmm_gpa_cache_init(&mvm->cache);
+	pvmm_gpa_cache_init(&mvm->mem.cache);
+	mvm->mem.vm = vm;
 	mvm->vm = vm;
 	vm->svc_priv[PVMM_SVC_MMU] = mvm;
 	debugfs_create_file("mmu", 0400, vm->debugfs, mvm,

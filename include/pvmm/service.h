@@ -8,6 +8,9 @@
 #define _PVMM_SERVICE_H
 
 #include <linux/atomic.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -182,16 +185,55 @@ static inline void pvmm_gpa_cache_init(struct pvmm_gpa_cache *c)
 	c->gen = -1;
 }
 
+int pvmm_gpa_cache_fill(struct pvmm_vm *vm, struct pvmm_gpa_cache *c,
+			u64 gpa);
+
+/*
+ * The VMM address of the aligned guest u64 at @gpa, through @c; inline,
+ * as PV MMU batches call it twice per entry. The page passed access_ok()
+ * when it was cached, and the generation is read before the lookup and
+ * bumped only after new slots are published, so a cached page never
+ * outlives a memslot change.
+ */
+static inline u64 __user *pvmm_gpa_cache_ptr(struct pvmm_vm *vm,
+					     struct pvmm_gpa_cache *c,
+					     u64 gpa)
+{
+	if (!IS_ALIGNED(gpa, sizeof(u64)) || current->mm != vm->mm)
+		return NULL;
+	if (c->gen != atomic64_read(&vm->memslot_updates) ||
+	    c->gfn != gpa >> PAGE_SHIFT) {
+		if (pvmm_gpa_cache_fill(vm, c, gpa))
+			return NULL;
+	}
+	return c->uaddr + offset_in_page(gpa);
+}
+
 /* An aligned guest u64, same rules: 0 or -EFAULT. */
-int pvmm_guest_read_u64(struct pvmm_vm *vm, struct pvmm_gpa_cache *c,
-			u64 gpa, u64 *val);
+static inline int pvmm_guest_read_u64(struct pvmm_vm *vm,
+				      struct pvmm_gpa_cache *c, u64 gpa,
+				      u64 *val)
+{
+	u64 __user *p = pvmm_gpa_cache_ptr(vm, c, gpa);
+
+	return p && !__get_user(*val, p) ? 0 : -EFAULT;
+}
+
 #ifdef CONFIG_X86
 /*
  * Compare-and-exchange an aligned guest u64. Return: 0 when stored, 1
  * when not (*@old is then the current value), -EFAULT.
  */
-int pvmm_guest_cmpxchg(struct pvmm_vm *vm, struct pvmm_gpa_cache *c,
-		       u64 gpa, u64 *old, u64 new);
+static inline int pvmm_guest_cmpxchg(struct pvmm_vm *vm,
+				     struct pvmm_gpa_cache *c, u64 gpa,
+				     u64 *old, u64 new)
+{
+	u64 __user *p = pvmm_gpa_cache_ptr(vm, c, gpa);
+
+	if (!p)
+		return -EFAULT;
+	return __try_cmpxchg_user(p, old, new, efault);
+}
 #endif
 /* The VMM's address of a guest range inside one memslot, same rules. */
 int pvmm_guest_uptr(struct pvmm_vm *vm, u64 gpa, size_t len,
