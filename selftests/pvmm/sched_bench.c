@@ -68,12 +68,14 @@ int main(void)
 			perror("lock scenario");
 			return 1;
 		}
-		ratio[i] = (double)lhp_pct(&pv, 99) / lhp_pct(&plain, 99);
+		/* bucket i holds [i, i + 1) us: compare the middles */
+		ratio[i] = (lhp_pct(&pv, 99) + 0.5) /
+			   (lhp_pct(&plain, 99) + 0.5);
 		printf("# pvsched_lock_p99: plain p50 %ld p99 %ld us (%ld locks), ",
 		       lhp_pct(&plain, 50), lhp_pct(&plain, 99), plain.acquired);
-		printf("pv p50 %ld p99 %ld us (%ld locks, %ld yields)\n",
+		printf("pv p50 %ld p99 %ld us (%ld locks, %ld yields); p99.9 plain %ld pv %ld us\n",
 		       lhp_pct(&pv, 50), lhp_pct(&pv, 99), pv.acquired,
-		       pv.yields);
+		       pv.yields, lhp_pct(&plain, 99.9), lhp_pct(&pv, 99.9));
 		free(plain.hist);
 		free(pv.hist);
 	}
