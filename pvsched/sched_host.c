@@ -458,7 +458,7 @@ static struct task_struct *pvmm_sched_sample(struct pvmm_sched_vcpu *sv,
 	struct pvmm_sched_place *pl = &sv->pl;
 	struct task_struct *t = pvmm_vcpu_task_get(sv->vcpu);
 	unsigned long flags;
-	bool changed = false;
+	bool changed;
 	u64 rd, exec;
 
 	if (pl->cpu >= 0 && pl->task != t)	/* unbound, or another thread */
@@ -488,20 +488,17 @@ static struct task_struct *pvmm_sched_sample(struct pvmm_sched_vcpu *sv,
 	pl->last_ns = now;
 	pvmm_sched_record(sv, rd, false, false);
 
+	/* a placed thread's mask that is not its CPU is the VMM's new one */
 	raw_spin_lock_irqsave(&t->pi_lock, flags);
-	if (pl->cpu < 0)
+	changed = pl->cpu >= 0 &&
+		  !cpumask_equal(&t->cpus_mask, cpumask_of(pl->cpu));
+	if (pl->cpu < 0 || changed)
 		cpumask_copy(pl->vmm_mask, &t->cpus_mask);
-	else if (!cpumask_equal(&t->cpus_mask, cpumask_of(pl->cpu)))
-		changed = true;
 	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
 	if (changed) {
-		/* the VMM set a new mask: it is the record from now on */
 		put_task_struct(pl->task);
 		pl->task = NULL;
 		WRITE_ONCE(pl->cpu, -1);
-		raw_spin_lock_irqsave(&t->pi_lock, flags);
-		cpumask_copy(pl->vmm_mask, &t->cpus_mask);
-		raw_spin_unlock_irqrestore(&t->pi_lock, flags);
 	}
 	return t;
 }
