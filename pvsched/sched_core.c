@@ -81,33 +81,49 @@ void pvmm_steal_publish(struct pvmm_steal_record *dst, u32 *version,
 }
 
 /**
- * pvmm_place_cpu_load() - estimated runnable tasks on a CPU
- * @busy: the CPU's busy share of the last round, PVMM_STEAL_RATE_ONE = all
- * @max_steal: the highest steal rate of a vCPU thread on that CPU, or 0
+ * pvmm_place_thread_load() - a vCPU thread's estimate of its CPU's load
+ * @run: its share of the last period spent running, PVMM_STEAL_RATE_ONE
+ *       = all
+ * @steal: its share spent runnable but waiting for the CPU
  *
- * A thread losing a share s of its time shares its CPU with 1 / (1 - s)
- * runnable tasks, itself included; a CPU's busy time tells no more than
- * that one task at most runs there.
+ * While runnable it got run / (run + steal) of the CPU, so it shared the
+ * CPU with (run + steal) / run tasks, itself included, for (run + steal)
+ * of the time. A CPU-bound thread gives 1 / (1 - steal); one that mostly
+ * sleeps tells little, however it waited when it woke.
  *
  * Return: the load, PVMM_PLACE_ONE per task, at most PVMM_PLACE_MAX_LOAD.
  */
-u32 pvmm_place_cpu_load(u32 busy, u32 max_steal)
+u32 pvmm_place_thread_load(u32 run, u32 steal)
 {
-	u32 by_busy, by_steal = 0, free;
+	u64 present, load;
 
+	run = min_t(u32, run, PVMM_STEAL_RATE_ONE);
+	steal = min_t(u32, steal, PVMM_STEAL_RATE_ONE);
+	present = (u64)run + steal;
+	if (!run)
+		return steal ? PVMM_PLACE_MAX_LOAD : 0;
+	load = div64_u64(present * present * PVMM_PLACE_ONE,
+			 (u64)run * PVMM_STEAL_RATE_ONE);
+	return min_t(u64, load, PVMM_PLACE_MAX_LOAD);
+}
+
+/**
+ * pvmm_place_cpu_load() - estimated runnable tasks on a CPU
+ * @busy: the CPU's busy share of the last round, PVMM_STEAL_RATE_ONE = all
+ * @thread_load: the highest pvmm_place_thread_load() of a vCPU thread
+ *               there, or 0
+ *
+ * Busy time alone tells no more than that one task at most ran there.
+ *
+ * Return: the load, PVMM_PLACE_ONE per task, at most PVMM_PLACE_MAX_LOAD.
+ */
+u32 pvmm_place_cpu_load(u32 busy, u32 thread_load)
+{
 	busy = min_t(u32, busy, PVMM_STEAL_RATE_ONE);
-	by_busy = div_u64((u64)busy * PVMM_PLACE_ONE, PVMM_STEAL_RATE_ONE);
-	if (max_steal) {
-		free = PVMM_STEAL_RATE_ONE -
-		       min_t(u32, max_steal, PVMM_STEAL_RATE_ONE);
-		if ((u64)free * PVMM_PLACE_MAX_LOAD <=
-		    (u64)PVMM_STEAL_RATE_ONE * PVMM_PLACE_ONE)
-			by_steal = PVMM_PLACE_MAX_LOAD;
-		else
-			by_steal = div_u64((u64)PVMM_STEAL_RATE_ONE *
-					   PVMM_PLACE_ONE, free);
-	}
-	return max(by_busy, by_steal);
+	return min_t(u32, max_t(u32, div_u64((u64)busy * PVMM_PLACE_ONE,
+					     PVMM_STEAL_RATE_ONE),
+				thread_load),
+		     PVMM_PLACE_MAX_LOAD);
 }
 
 /* The steal rate of a CPU-bound thread joining @load others: n / (n + 1). */

@@ -32,8 +32,8 @@ void pvmm_steal_publish(struct pvmm_steal_record *dst, u32 *version,
  *
  * A CPU's load is its estimated number of runnable tasks, PVMM_PLACE_ONE
  * per task. A CPU-bound thread that shares a CPU with n - 1 others loses
- * (n - 1) / n of its time, so a thread's steal rate s tells n = 1 / (1 - s);
- * a CPU without such a thread is known only by its busy time.
+ * (n - 1) / n of its time, so its steal rate s tells n = 1 / (1 - s); a
+ * CPU without vCPU threads is known only by its busy time.
  */
 #define PVMM_PLACE_ONE		1024
 #define PVMM_PLACE_MAX_LOAD	(64 * PVMM_PLACE_ONE)
@@ -100,7 +100,8 @@ struct pvmm_place_vm {
 	u32 moved;
 };
 
-u32 pvmm_place_cpu_load(u32 busy, u32 max_steal);
+u32 pvmm_place_thread_load(u32 run, u32 steal);
+u32 pvmm_place_cpu_load(u32 busy, u32 thread_load);
 u32 pvmm_place_expected(u32 load);
 unsigned int pvmm_place_decide(struct pvmm_place_vcpu *v, unsigned int nr,
 			       u32 *load, unsigned int nr_cpus,

@@ -106,15 +106,29 @@ static void pvmm_test_place_load(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pvmm_place_cpu_load(PCT(50), 0), ONE / 2);
 	KUNIT_EXPECT_EQ(test, pvmm_place_cpu_load(PVMM_STEAL_RATE_ONE, 0), ONE);
 	KUNIT_EXPECT_EQ(test, pvmm_place_cpu_load(U32_MAX, 0), ONE);
-	/* a thread losing half its time shares with one other, 3/4: three */
-	KUNIT_EXPECT_EQ(test, pvmm_place_cpu_load(PVMM_STEAL_RATE_ONE, PCT(50)),
-			2 * ONE);
-	KUNIT_EXPECT_EQ(test, pvmm_place_cpu_load(PVMM_STEAL_RATE_ONE, PCT(75)),
-			4 * ONE);
-	/* all of it, or nonsense: capped, no division by zero */
-	KUNIT_EXPECT_EQ(test, pvmm_place_cpu_load(0, PVMM_STEAL_RATE_ONE),
-			(u32)PVMM_PLACE_MAX_LOAD);
+	KUNIT_EXPECT_EQ(test, pvmm_place_cpu_load(PCT(50), 3 * ONE), 3 * ONE);
 	KUNIT_EXPECT_EQ(test, pvmm_place_cpu_load(0, U32_MAX),
+			(u32)PVMM_PLACE_MAX_LOAD);
+	/* CPU-bound, losing half its time: shares with one other */
+	KUNIT_EXPECT_EQ(test, pvmm_place_thread_load(PCT(50), PCT(50)),
+			2 * ONE);
+	KUNIT_EXPECT_EQ(test, pvmm_place_thread_load(PCT(25), PCT(75)),
+			4 * ONE);
+	/* alone and busy: one; alone and idle half the time: half */
+	KUNIT_EXPECT_EQ(test, pvmm_place_thread_load(PVMM_STEAL_RATE_ONE, 0),
+			ONE);
+	KUNIT_EXPECT_EQ(test, pvmm_place_thread_load(PCT(50), 0), ONE / 2);
+	/* runs 10 %, waited 10 % when it woke: a light load, not two tasks */
+	KUNIT_EXPECT_EQ(test, pvmm_place_thread_load(PCT(10), PCT(10)),
+			pvmm_place_cpu_load(PCT(40), 0));
+	/* never ran but waited: as many as can be; nothing: none */
+	KUNIT_EXPECT_EQ(test, pvmm_place_thread_load(0, PCT(1)),
+			(u32)PVMM_PLACE_MAX_LOAD);
+	KUNIT_EXPECT_EQ(test, pvmm_place_thread_load(0, 0), 0U);
+	/* nonsense from the clocks: capped, no overflow */
+	KUNIT_EXPECT_EQ(test, pvmm_place_thread_load(U32_MAX, U32_MAX),
+			4 * ONE);
+	KUNIT_EXPECT_EQ(test, pvmm_place_thread_load(1, U32_MAX),
 			(u32)PVMM_PLACE_MAX_LOAD);
 	/* joining n tasks: n / (n + 1) */
 	KUNIT_EXPECT_EQ(test, pvmm_place_expected(0), 0U);
@@ -251,7 +265,7 @@ static void pvmm_test_place_hysteresis(struct kunit *test)
 static void pvmm_test_place_round(struct kunit *test)
 {
 	unsigned long all = 0x3;
-	u32 load[2] = { pvmm_place_cpu_load(PVMM_STEAL_RATE_ONE, PCT(66)) };
+	u32 load[2] = { pvmm_place_thread_load(PCT(34), PCT(66)) };
 	struct pvmm_place_vm vm = { .weight = 1 };
 	struct pvmm_place_vcpu v[2] = {
 		pvmm_test_vcpu(&all, 0, PCT(66), 0),

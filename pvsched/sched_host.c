@@ -155,8 +155,10 @@ struct pvmm_sched_place {
 	u64 placed_at;
 	struct task_struct *sampled;	/* not referenced: compared only */
 	u64 last_run_delay;
+	u64 last_exec;
 	u64 last_ns;
 	u32 rate;			/* steal rate over the last period */
+	u32 run_rate;			/* and its share spent running */
 	u64 migrations;
 };
 
@@ -456,42 +458,47 @@ static struct task_struct *pvmm_sched_sample(struct pvmm_sched_vcpu *sv,
 	struct pvmm_sched_place *pl = &sv->pl;
 	struct task_struct *t = pvmm_vcpu_task_get(sv->vcpu);
 	unsigned long flags;
-	bool changed = false;
-	u64 rd;
+	bool changed;
+	u64 rd, exec;
 
 	if (pl->cpu >= 0 && pl->task != t)	/* unbound, or another thread */
 		pvmm_sched_unplace(pl);
 	if (!t) {
 		pl->sampled = NULL;
 		pl->rate = 0;
+		pl->run_rate = 0;
 		return NULL;
 	}
 	rd = READ_ONCE(t->sched_info.run_delay);
-	if (pl->sampled == t && now > pl->last_ns)
+	exec = READ_ONCE(t->se.sum_exec_runtime);
+	if (pl->sampled == t && now > pl->last_ns) {
 		pl->rate = pvmm_steal_rate(rd > pl->last_run_delay ?
 					   rd - pl->last_run_delay : 0,
 					   now - pl->last_ns);
-	else
+		pl->run_rate = pvmm_steal_rate(exec > pl->last_exec ?
+					       exec - pl->last_exec : 0,
+					       now - pl->last_ns);
+	} else {
 		pl->rate = 0;
+		pl->run_rate = 0;
+	}
 	pl->sampled = t;
 	pl->last_run_delay = rd;
+	pl->last_exec = exec;
 	pl->last_ns = now;
 	pvmm_sched_record(sv, rd, false, false);
 
+	/* a placed thread's mask that is not its CPU is the VMM's new one */
 	raw_spin_lock_irqsave(&t->pi_lock, flags);
-	if (pl->cpu < 0)
+	changed = pl->cpu >= 0 &&
+		  !cpumask_equal(&t->cpus_mask, cpumask_of(pl->cpu));
+	if (pl->cpu < 0 || changed)
 		cpumask_copy(pl->vmm_mask, &t->cpus_mask);
-	else if (!cpumask_equal(&t->cpus_mask, cpumask_of(pl->cpu)))
-		changed = true;
 	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
 	if (changed) {
-		/* the VMM set a new mask: it is the record from now on */
 		put_task_struct(pl->task);
 		pl->task = NULL;
 		WRITE_ONCE(pl->cpu, -1);
-		raw_spin_lock_irqsave(&t->pi_lock, flags);
-		cpumask_copy(pl->vmm_mask, &t->cpus_mask);
-		raw_spin_unlock_irqrestore(&t->pi_lock, flags);
 	}
 	return t;
 }
@@ -558,7 +565,7 @@ struct pvmm_sched_scratch {
 	unsigned long *masks;
 	struct pvmm_place_vm *vms;
 	u32 *load;
-	u32 *steal;
+	u32 *tload;			/* the most a thread there tells */
 };
 
 static void pvmm_sched_scratch_free(struct pvmm_sched_scratch *s)
@@ -568,7 +575,7 @@ static void pvmm_sched_scratch_free(struct pvmm_sched_scratch *s)
 	kvfree(s->masks);
 	kvfree(s->vms);
 	kvfree(s->load);
-	kvfree(s->steal);
+	kvfree(s->tload);
 }
 
 static bool pvmm_sched_scratch_alloc(struct pvmm_sched_scratch *s,
@@ -579,8 +586,8 @@ static bool pvmm_sched_scratch_alloc(struct pvmm_sched_scratch *s,
 	s->masks = kvcalloc(nr, cpumask_size(), GFP_KERNEL);
 	s->vms = kvcalloc(nr_vms, sizeof(*s->vms), GFP_KERNEL);
 	s->load = kvcalloc(nr_cpu_ids, sizeof(*s->load), GFP_KERNEL);
-	s->steal = kvcalloc(nr_cpu_ids, sizeof(*s->steal), GFP_KERNEL);
-	if (s->v && s->task && s->masks && s->vms && s->load && s->steal)
+	s->tload = kvcalloc(nr_cpu_ids, sizeof(*s->tload), GFP_KERNEL);
+	if (s->v && s->task && s->masks && s->vms && s->load && s->tload)
 		return true;
 	pvmm_sched_scratch_free(s);
 	return false;
@@ -603,7 +610,9 @@ static void pvmm_sched_input(struct pvmm_sched_scratch *s, unsigned int n,
 	e->priv = (void *)(unsigned long)n;
 	s->task[n] = t;
 	if (e->cpu < nr_cpu_ids)
-		s->steal[e->cpu] = max(s->steal[e->cpu], e->steal_rate);
+		s->tload[e->cpu] = max(s->tload[e->cpu],
+				       pvmm_place_thread_load(sv->pl.run_rate,
+							      sv->pl.rate));
 }
 
 /* Decide on the round's input, and move. */
@@ -625,7 +634,7 @@ static void pvmm_sched_place_all(struct pvmm_sched_scratch *s,
 
 	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
 		s->load[cpu] = cpu_active(cpu) ?
-			pvmm_place_cpu_load(s->load[cpu], s->steal[cpu]) :
+			pvmm_place_cpu_load(s->load[cpu], s->tload[cpu]) :
 			PVMM_PLACE_MAX_LOAD;
 	pvmm_place_decide(s->v, nr, s->load, nr_cpu_ids, s->vms, nr_vms, &p,
 			  now);

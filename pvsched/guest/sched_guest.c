@@ -106,7 +106,9 @@ static int __init pvmm_sched_guest_early(void)
 	pvmm_sched_port = pvmm_guest_detect();
 	if (!pvmm_sched_port)
 		return 0;
+	preempt_disable();
 	r = pvmm_sched_enable_this_cpu();
+	preempt_enable();
 	if (r)
 		return 0;	/* no scheduling service: nothing changes */
 	pvmm_sched_on = true;

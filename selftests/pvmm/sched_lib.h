@@ -181,6 +181,7 @@ struct oc {
 	char *mem;
 	double secs;
 	long work;			/* units done by all vCPUs */
+	long long moves;		/* by the placement policy */
 	int errors;
 };
 
@@ -273,6 +274,8 @@ static inline bool oc_possible(void)
 /* One run in a fresh VM; returns 0 or -1. */
 static inline int oc_run(struct oc *o)
 {
+	struct pvmm_service_ctl ctl = { .service = PVMM_SVC_SCHED,
+					.op = PVMM_SCHED_CTL_GET };
 	struct oc_thread t[OC_THREADS];
 	pthread_t th[OC_THREADS], hog;
 	int stop = 0;
@@ -295,6 +298,7 @@ static inline int oc_run(struct oc *o)
 		pthread_join(th[i], NULL);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(hog, NULL);
+	o->moves = ioctl(o->vm, PVMM_SERVICE_CTL, &ctl) ? -1 : (long long)ctl.out[1];
 	close(o->vm);
 	munmap(o->mem, LHP_MEM);
 	close(o->memfd);

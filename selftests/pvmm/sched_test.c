@@ -101,6 +101,7 @@ struct vcpu_thread {
 	__u64 gpa;
 	double secs;
 	int *stop;
+	bool spin;			/* thread_sleeper() spins instead */
 	/* results */
 	int err;
 	__u64 steal;
@@ -261,7 +262,8 @@ static void *thread_sleeper(void *p)
 		return NULL;
 	}
 	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED))
-		usleep(2000);
+		if (!t->spin)
+			usleep(2000);
 	close(vcpu);
 	return NULL;
 }
@@ -547,10 +549,44 @@ static void place_stop(struct placed *t, pthread_t tt, pthread_t th)
 	pthread_join(th, NULL);
 }
 
+#define TRACEFS	"/sys/kernel/debug/tracing/"
+
+/* Switch a pvmm_sched tracepoint on or off: 0 or -1. */
+static int trace_event(const char *event, int on)
+{
+	char path[128];
+	int fd, r;
+
+	snprintf(path, sizeof(path), TRACEFS "events/pvmm_sched/%s/enable",
+		 event);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	r = write(fd, on ? "1" : "0", 1) == 1 ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+/* Lines of the trace buffer that contain both @a and @b. */
+static int trace_lines(const char *a, const char *b)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(TRACEFS "trace", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, a) && strstr(line, b);
+	fclose(f);
+	return n;
+}
+
 /*
  * A vCPU beside a hog on CPU 1 whose VMM allows CPUs 1 and 3 (3 idle and
  * isolated: the load balancer never moves it there) is moved to 3, and
- * only there; with the policy off, the VMM's mask comes back exactly.
+ * only there, as the tracepoints tell; with the policy off, the VMM's
+ * mask comes back exactly.
  */
 TEST_F_TIMEOUT(sched, place_moves_within_mask, 60)
 {
@@ -564,8 +600,17 @@ TEST_F_TIMEOUT(sched, place_moves_within_mask, 60)
 	if (!oc_possible())
 		SKIP(return, "needs 4 CPUs, CPU 3 isolated (isolcpus=3)");
 	t.last_from = vmm_now() + 2;
+	/* an empty trace buffer, and the policy's events in it */
+	close(open(TRACEFS "trace", O_WRONLY | O_TRUNC));
+	ASSERT_EQ(0, trace_event("pvmm_sched_migrate", 1));
+	ASSERT_EQ(0, trace_event("pvmm_sched_steal", 1));
 	ASSERT_EQ(0, place_start(&t, &h, 1, 3, &tt, &th));
 	usleep(3000000);
+	trace_event("pvmm_sched_migrate", 0);
+	trace_event("pvmm_sched_steal", 0);
+	EXPECT_EQ(1, trace_lines("pvmm_sched_migrate:", "cpu=1->3 "));
+	EXPECT_EQ(1, trace_lines("pvmm_sched_migrate:", "err=0"));
+	EXPECT_LT(0, trace_lines("pvmm_sched_steal:", "vcpu=0 "));
 	EXPECT_EQ(0, place_stats(self->s.vm, 0, &moves, &cpu));
 	EXPECT_EQ(0, sched_getaffinity(t.tid, sizeof(now), &now));
 	CPU_ZERO(&want);
@@ -660,6 +705,46 @@ TEST_F_TIMEOUT(sched, place_never_moves_single_cpu, 60)
 	place_stop(&t, tt, th);
 	ASSERT_EQ(0, t.err);
 	EXPECT_EQ(0, t.outside);
+}
+
+/*
+ * A thread left alone on a CPU nobody else uses is hardly ever scheduled
+ * in again: the worker keeps its record current, steal rate included.
+ */
+TEST_F_TIMEOUT(sched, record_refreshed_alone, 60)
+{
+	int stop = 0, hog_stop = 0;
+	struct vcpu_thread v = { &self->s, 0, 3, GPA + 0x1000, 0, &stop,
+				 .spin = true };
+	struct vcpu_thread h = { .cpu = 3, .stop = &hog_stop };
+	const struct pvmm_steal_record *r = (const void *)(self->s.mem +
+							   0x1000);
+	__u32 busy_rate, v0, v1, rate;
+	pthread_t tv, th;
+
+	if (!oc_possible())
+		SKIP(return, "needs 4 CPUs, CPU 3 isolated (isolcpus=3)");
+	ASSERT_EQ(0, sched_param_set("place_period_ms", 50));
+	ASSERT_EQ(0, pthread_create(&th, NULL, thread_hog, &h));
+	ASSERT_EQ(0, pthread_create(&tv, NULL, thread_sleeper, &v));
+	usleep(1500000);
+	busy_rate = __atomic_load_n(&r->steal_rate, __ATOMIC_RELAXED);
+	__atomic_store_n(&hog_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	usleep(500000);
+	v0 = __atomic_load_n(&r->version, __ATOMIC_ACQUIRE);
+	usleep(1000000);
+	v1 = __atomic_load_n(&r->version, __ATOMIC_ACQUIRE);
+	rate = __atomic_load_n(&r->steal_rate, __ATOMIC_RELAXED);
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	pthread_join(tv, NULL);
+	ASSERT_EQ(0, v.err);
+	TH_LOG("steal rate beside the hog %u, alone %u; %u updates in 1 s",
+	       busy_rate, rate, (v1 - v0) / 2);
+	EXPECT_LT(PVMM_STEAL_RATE_ONE / 4, busy_rate);
+	EXPECT_GT(PVMM_STEAL_RATE_ONE / 20, rate);
+	/* 20 periods of 50 ms; the rest of the kernel is far quieter there */
+	EXPECT_LE(10, (v1 - v0) / 2);
 }
 
 /* The knobs refuse values outside their ranges; weights likewise. */
