@@ -6,13 +6,15 @@
  * hub's debugfs says. With pvmm_clock loaded, each vCPU also enables its
  * clock record and reads it the way a guest does; with pvmm_balloon, the
  * operator sets a target that the guest follows; with pvmm_mmu, the guest
- * builds page tables through validated batches.
+ * builds page tables through validated batches; with pvmm_sched, two vCPU
+ * threads share one CPU and each reads the steal time it lost.
  */
 #include <pthread.h>
 
 #include <sys/stat.h>
 #include <linux/pvmm_balloon.h>
 #include <linux/pvmm_mmu.h>
+#include <linux/pvmm_sched.h>
 #include <pvmm/mmu_batch.h>
 
 #include "../selftests/pvmm/clock_lib.h"
@@ -22,7 +24,9 @@
 #define GPA	0x100000ULL
 #define TNR(fn)	PVMM_CALL_NR(PVMM_SVC_TEST, fn)
 
-static int vm, vm_id, has_test, has_clock, has_balloon, has_mmu, memfd;
+static int vm, vm_id, has_test, has_clock, has_balloon, has_mmu, has_sched;
+static int memfd;
+static pthread_barrier_t sched_barrier;
 static char *mem;
 
 static long long memfd_mib(void)
@@ -132,6 +136,51 @@ static void mmu_demo(int vcpu)
 	       vmm_call2(vcpu, PVMM_MMU_CALL_TRANSLATE, 0x10, 0));
 }
 
+static __u64 schedstat_wait_ns(void)
+{
+	unsigned long long run, wait;
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", gettid());
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu %llu", &run, &wait);
+	fclose(f);
+	return n == 2 ? wait : 0;
+}
+
+/* Both vCPU threads spin on CPU 0 at once: each loses about half. */
+static void sched_demo(int vcpu, long id)
+{
+	const struct pvmm_steal_record *r = (const void *)(mem + 0x9000 + id * 64);
+	__u64 wait0, wait1, steal0;
+	cpu_set_t set, old;
+	double end;
+
+	printf("vcpu%ld: steal record at gpa %#llx -> %lld\n", id,
+	       GPA + 0x9000 + id * 64,
+	       vmm_call2(vcpu, PVMM_SCHED_STEAL_ENABLE, GPA + 0x9000 + id * 64,
+			 0));
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	pthread_barrier_wait(&sched_barrier);
+	wait0 = schedstat_wait_ns();
+	steal0 = vmm_load(&r->steal);
+	end = vmm_now() + 0.3;
+	while (vmm_now() < end)
+		;
+	usleep(1000);	/* scheduled in again: the record is current */
+	wait1 = schedstat_wait_ns();
+	sched_setaffinity(0, sizeof(old), &old);
+	printf("vcpu%ld: 300 ms sharing CPU 0: guest steal %.1f ms, host run delay %.1f ms\n",
+	       id, (vmm_load(&r->steal) - steal0) / 1e6, (wait1 - wait0) / 1e6);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	long id = (long)arg;
@@ -186,6 +235,8 @@ static void *vcpu_thread(void *arg)
 		balloon_demo(vcpu);
 	if (has_mmu && id == 1)
 		mmu_demo(vcpu);
+	if (has_sched)
+		sched_demo(vcpu, id);
 	close(vcpu);
 	return NULL;
 }
@@ -245,6 +296,10 @@ int main(void)
 		has_mmu = !vmm_ioctl(vm, PVMM_SERVICE_CTL, &ctl);
 	}
 	printf("vm: PV MMU service %s\n", has_mmu ? "enabled" : "not loaded");
+	has_sched = !vmm_ioctl(vm, PVMM_ENABLE_SERVICE, (void *)PVMM_SVC_SCHED);
+	printf("vm: scheduling service %s\n",
+	       has_sched ? "enabled" : "not loaded");
+	pthread_barrier_init(&sched_barrier, NULL, 2);
 	for (long i = 0; i < 2; i++)
 		pthread_create(&t[i], NULL, vcpu_thread, (void *)i);
 	usleep(20000);
