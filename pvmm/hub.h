@@ -29,5 +29,6 @@ void pvmm_debugfs_init(void);
 void pvmm_debugfs_exit(void);
 void pvmm_debugfs_vm_add(struct pvmm_vm *vm);
 void pvmm_debugfs_vm_remove(struct pvmm_vm *vm);
+void pvmm_debugfs_vm_gone(void);
 
 #endif /* _PVMM_HUB_H */

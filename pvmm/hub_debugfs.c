@@ -103,6 +103,11 @@ void pvmm_debugfs_vm_add(struct pvmm_vm *vm)
 void pvmm_debugfs_vm_remove(struct pvmm_vm *vm)
 {
 	debugfs_remove_recursive(vm->debugfs);
+}
+
+/* Counted out only once its services let go: "vms" 0 means all gone. */
+void pvmm_debugfs_vm_gone(void)
+{
 	atomic_dec(&pvmm_nr_vms);
 }
 

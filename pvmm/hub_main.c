@@ -49,6 +49,7 @@ static void pvmm_vm_destroy(struct kref *kref)
 	xa_destroy(&vm->vcpus);
 	ida_free(&pvmm_vm_ida, vm->id);
 	kfree(vm);
+	pvmm_debugfs_vm_gone();
 }
 
 void pvmm_vm_put(struct pvmm_vm *vm)
