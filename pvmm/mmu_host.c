@@ -43,7 +43,6 @@ MODULE_PARM_DESC(max_frames,
 struct pvmm_mmu_vm {
 	struct mutex lock;		/* everything below */
 	wait_queue_head_t wq;		/* vCPUs waiting for another's walk */
-	struct pvmm_vm *vm;
 	bool configured;
 	struct pvmm_mmu core;
 	struct list_head vcpus;
@@ -112,7 +111,7 @@ static int pvmm_mmu_mark_slot(void *priv, u64 gpa, u64 size)
 static void pvmm_mmu_mark_ram(struct pvmm_mmu_vm *mvm)
 {
 	pvmm_mmu_set_ram(&mvm->core, 0, mvm->core.nr_frames, false);
-	pvmm_memslots_each(mvm->vm, pvmm_mmu_mark_slot, &mvm->core);
+	pvmm_memslots_each(mvm->mem.vm, pvmm_mmu_mark_slot, &mvm->core);
 }
 
 /* Have entry vs->done of the batch at @gpa copied; each entry once. */
@@ -127,7 +126,7 @@ static int pvmm_mmu_fetch(struct pvmm_mmu_vm *mvm,
 	start = gpa + i * sizeof(vs->buf[0]);
 	n = min_t(u64, count - i, PVMM_MMU_BUF -
 		  (start % sizeof(vs->buf)) / sizeof(vs->buf[0]));
-	if (pvmm_read_guest(mvm->vm, start, vs->buf, n * sizeof(vs->buf[0])))
+	if (pvmm_read_guest(mvm->mem.vm, start, vs->buf, n * sizeof(vs->buf[0])))
 		return -EFAULT;
 	vs->buf_start = i;
 	vs->buf_n = n;
@@ -208,7 +207,7 @@ static int pvmm_mmu_batch_run(struct pvmm_mmu_vm *mvm,
 	if (err && vs->args[2]) {
 		s64 e = err;
 
-		pvmm_write_guest(mvm->vm, vs->args[2], &e, sizeof(e));
+		pvmm_write_guest(mvm->mem.vm, vs->args[2], &e, sizeof(e));
 	}
 	*ret = err == -EIO ? -EIO : (s64)vs->done;
 	return 0;
@@ -219,7 +218,7 @@ static int pvmm_mmu_batch(struct pvmm_mmu_vm *mvm,
 			  struct pvmm_vcpu *vcpu, const u64 *args, s64 *ret)
 {
 	u64 bytes, end;
-	int r;
+	int r = 0;
 
 	if (mutex_lock_killable(&mvm->lock))
 		return -EINTR;
@@ -261,8 +260,7 @@ static int pvmm_mmu_batch(struct pvmm_mmu_vm *mvm,
 	}
 	if (r == -EAGAIN) {
 		mvm->continuations++;
-		mutex_unlock(&mvm->lock);
-		return -EAGAIN;
+		goto out;
 	}
 	vs->in_batch = false;
 	vcpu->call_out[0] = vs->core.flush.flags;
@@ -271,9 +269,13 @@ static int pvmm_mmu_batch(struct pvmm_mmu_vm *mvm,
 	memset(&vs->core.flush, 0, sizeof(vs->core.flush));
 out:
 	mutex_unlock(&mvm->lock);
+	/*
+	 * Also after a preempted call: the walk others wait for may have
+	 * ended in this slice even though the batch goes on.
+	 */
 	if (wq_has_sleeper(&mvm->wq))
 		wake_up_all(&mvm->wq);
-	return 0;
+	return r == -EAGAIN ? -EAGAIN : 0;
 }
 
 static int pvmm_mmu_call(struct pvmm_vcpu *vcpu, unsigned int fn,
@@ -434,7 +436,6 @@ static int pvmm_mmu_vm_init(struct pvmm_vm *vm)
 	INIT_LIST_HEAD(&mvm->vcpus);
 	pvmm_gpa_cache_init(&mvm->mem.cache);
 	mvm->mem.vm = vm;
-	mvm->vm = vm;
 	vm->svc_priv[PVMM_SVC_MMU] = mvm;
 	debugfs_create_file("mmu", 0400, vm->debugfs, mvm,
 			    &pvmm_mmu_debugfs_fops);
