@@ -463,6 +463,7 @@ static __always_inline int pvmm_mmu_update(struct pvmm_mmu *m,
 	u64 ad = PVMM_PTE_A | PVMM_PTE_D;
 	unsigned int level;
 	u64 old, cur, new, self;
+	unsigned int tries;
 	bool quiet;
 	int r;
 
@@ -500,7 +501,15 @@ static __always_inline int pvmm_mmu_update(struct pvmm_mmu *m,
 	}
 
 	cur = old;
-	for (;;) {
+	for (tries = 0;; tries++) {
+		/*
+		 * The hardware only ever sets A and D: two changes at most.
+		 * Bits that keep moving are someone else's doing.
+		 */
+		if (tries > 2) {
+			r = -EBUSY;
+			break;
+		}
 		new = val;
 		if (keep_ad && (cur & PVMM_PTE_P) && (val & PVMM_PTE_P) &&
 		    !((cur ^ val) & PVMM_PTE_ADDR))

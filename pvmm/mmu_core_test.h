@@ -18,7 +18,7 @@ struct t_env {
 	struct pvmm_mmu m;
 	u64 *mem;
 	struct pvmm_mmu_vcpu v[2];
-	int ad_inject;		/* cmpxchg sees the hardware set A/D once */
+	int ad_inject;		/* A/D move under cmpxchg: once (1), always (-1) */
 };
 
 static u64 *t_pte(struct t_env *env, u64 gpa)
@@ -44,7 +44,9 @@ static int t_cmpxchg(void *ctx, u64 gpa, u64 *old, u64 new)
 	if (gpa >= (u64)T_RAM * PAGE_SIZE)
 		return -EFAULT;
 	p = t_pte(env, gpa);
-	if (env->ad_inject) {
+	if (env->ad_inject < 0) {
+		*p ^= PVMM_PTE_A;	/* never settles */
+	} else if (env->ad_inject) {
 		env->ad_inject = 0;
 		*p |= PVMM_PTE_A | PVMM_PTE_D;
 	}
@@ -479,6 +481,14 @@ static void pvmm_mmu_test_ad(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t_apply(env, t_e(4, 0) + 8, t_e(11, PVMM_PTE_P)),
 			0);
 	KUNIT_EXPECT_EQ(test, *pte, t_e(11, PVMM_PTE_P));
+	/* A/D bits that never settle: refused, nothing taken. */
+	env->ad_inject = -1;
+	KUNIT_EXPECT_EQ(test, t_apply(env, t_e(4, 0) + 8, t_e(13, RWP)), -EBUSY);
+	env->ad_inject = 0;
+	*pte &= ~PVMM_PTE_A;
+	KUNIT_EXPECT_EQ(test, *pte, t_e(11, PVMM_PTE_P));
+	KUNIT_EXPECT_EQ(test, pvmm_ft_refs(env->m.ft[13]), 0U);
+	t_check(test, env);
 	/* Another frame: the old A/D bits do not carry over. */
 	*pte |= PVMM_PTE_A | PVMM_PTE_D;
 	KUNIT_EXPECT_EQ(test, t_apply(env, t_e(4, 0) + 8 + PVMM_MMU_PT_UPDATE_AD,
