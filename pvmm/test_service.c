@@ -122,6 +122,7 @@ static s64 pvmm_test_pte_batch(struct pvmm_vm *vm, u64 gpa, u64 count)
 	struct pvmm_mmu_update buf[32];
 	struct pvmm_gpa_cache cache;
 	u64 i, n, j, old;
+	int tries;
 
 	if (gpa % sizeof(buf[0]) || count > U32_MAX)
 		return -EINVAL;
@@ -139,10 +140,13 @@ static s64 pvmm_test_pte_batch(struct pvmm_vm *vm, u64 gpa, u64 count)
 
 			if (pvmm_guest_read_u64(vm, &cache, ptr, &old))
 				return i + j;
-			do {
+			/* as the PV MMU: three tries at most */
+			for (tries = 0; tries < 3; tries++) {
 				r = pvmm_guest_cmpxchg(vm, &cache, ptr, &old,
 						       buf[j].val);
-			} while (r == 1);
+				if (r != 1)
+					break;
+			}
 			if (r)
 				return i + j;
 		}
