@@ -1,16 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Lock-holder preemption, played by vCPU threads of one VM: more threads
- * than CPUs take turns on one spinlock. Plain waiters spin; PV waiters
- * look at the holder's steal record and, when the host marked it
- * preempted, give their CPU to it with PVMM_SCHED_YIELD_TO.
+ * than CPUs take turns on one spinlock. Plain waiters spin. PV waiters do
+ * what a paravirtual spinlock does with the host's preempted flag
+ * (pv_wait_early() in the kernel's qspinlock_paravirt.h): after 64 spins
+ * they look at the holder's steal record and, when the host marked it
+ * preempted, yield their CPU to it with PVMM_SCHED_YIELD_TO and halt until
+ * the holder's unlock kicks them. A halted vCPU is its VMM thread blocked
+ * in the host (KVM does halt and kick, not this service), so here halt
+ * and kick are a futex wait on the lock word and a wake at unlock.
  */
 #ifndef _PVMM_SCHED_LIB_H
 #define _PVMM_SCHED_LIB_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
 #include <linux/pvmm_sched.h>
 
 #include "pvmm_vmm.h"
@@ -18,7 +26,7 @@
 #define LHP_GPA		0x100000ULL
 #define LHP_MEM		(1024UL * 1024)
 #define LHP_MAX		8
-#define LHP_BUCKETS	200000		/* latency histogram, 1 us each */
+#define LHP_BUCKETS	1000000		/* latency histogram, 1 us each */
 
 struct lhp {
 	int vm;
@@ -31,9 +39,11 @@ struct lhp {
 	bool pv;
 	double secs;
 	__u32 lock;			/* holder + 1, or 0 */
+	int halted;			/* PV waiters halted on the lock */
 	unsigned int *hist;
 	long acquired;
 	long yields;			/* YIELD_TO calls that yielded */
+	long halts;
 	int errors;
 };
 
@@ -76,34 +86,37 @@ static inline void *lhp_thread(void *p)
 		double t0 = vmm_now();
 		__u32 free = 0;
 		long spins = 0, us;
-		bool yielded = false;
 
 		while (!__atomic_compare_exchange_n(&l->lock, &free, t->id + 1,
-						    false, __ATOMIC_ACQUIRE,
+						    false, __ATOMIC_SEQ_CST,
 						    __ATOMIC_RELAXED)) {
 			__u32 h = free;
 
 			free = 0;
-			/* one yield per acquisition: a waiter that yields
-			 * loses its own turn, so yielding more starves it
-			 */
-			if (l->pv && h && !yielded && !(++spins & 63) &&
-			    __atomic_load_n(&lhp_rec(l, h - 1)->preempted,
-					    __ATOMIC_RELAXED)) {
-				yielded = true;
-				if (vmm_call2(vcpu, PVMM_SCHED_YIELD_TO, h - 1,
-					      0) == 1)
-					__atomic_fetch_add(&l->yields, 1,
-							   __ATOMIC_RELAXED);
-			}
 			__builtin_ia32_pause();
+			if (!l->pv || !h || (++spins & 63) ||
+			    !__atomic_load_n(&lhp_rec(l, h - 1)->preempted,
+					     __ATOMIC_RELAXED))
+				continue;
+			if (vmm_call2(vcpu, PVMM_SCHED_YIELD_TO, h - 1, 0) == 1)
+				__atomic_fetch_add(&l->yields, 1,
+						   __ATOMIC_RELAXED);
+			/* halt; the unlock sees halted != 0 or we see it */
+			__atomic_fetch_add(&l->halted, 1, __ATOMIC_SEQ_CST);
+			syscall(SYS_futex, &l->lock, FUTEX_WAIT_PRIVATE, h,
+				NULL, NULL, 0);
+			__atomic_fetch_sub(&l->halted, 1, __ATOMIC_SEQ_CST);
+			__atomic_fetch_add(&l->halts, 1, __ATOMIC_RELAXED);
 		}
 		us = (long)((vmm_now() - t0) * 1e6);
 		__atomic_fetch_add(&l->hist[us < LHP_BUCKETS ? us : LHP_BUCKETS],
 				   1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&l->acquired, 1, __ATOMIC_RELAXED);
 		lhp_spin_ns(l->cs_ns);		/* the critical section */
-		__atomic_store_n(&l->lock, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&l->lock, 0, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&l->halted, __ATOMIC_SEQ_CST))	/* kick */
+			syscall(SYS_futex, &l->lock, FUTEX_WAKE_PRIVATE,
+				INT_MAX, NULL, NULL, 0);
 		lhp_spin_ns(l->gap_ns);
 	}
 	close(vcpu);
@@ -121,7 +134,9 @@ static inline int lhp_run(struct lhp *l)
 	l->hist = calloc(LHP_BUCKETS + 1, sizeof(*l->hist));
 	l->lock = 0;
 	l->acquired = 0;
+	l->halted = 0;
 	l->yields = 0;
+	l->halts = 0;
 	l->errors = 0;
 	if (l->vm < 0 || !l->mem || !l->hist ||
 	    vmm_set_slot(l->vm, 0, LHP_GPA, LHP_MEM, l->mem, l->memfd, 0) ||

@@ -445,16 +445,22 @@ TEST_F(sched, boost_caps)
 	close(v);
 }
 
-/* The lock-holder scenario runs, and PV waiters do get to yield. */
+/*
+ * The lock-holder scenario runs: three vCPU threads a CPU preempt one
+ * another every few ms, so PV waiters do find holders preempted and halt,
+ * and every halted waiter is kicked (the run ends).
+ */
 TEST_F_TIMEOUT(sched, lock_holder_preemption, 60)
 {
 	struct lhp l = { .nthreads = 6, .cpu0 = 0, .cs_ns = 50000,
 			 .gap_ns = 5000, .pv = true, .secs = 2 };
 
 	ASSERT_EQ(0, lhp_run(&l));
-	TH_LOG("%ld acquisitions, %ld yields, p99 %ld us", l.acquired,
-	       l.yields, lhp_pct(&l, 99));
+	TH_LOG("%ld acquisitions, %ld yields, %ld halts, p99 %ld us",
+	       l.acquired, l.yields, l.halts, lhp_pct(&l, 99));
 	EXPECT_LT(100, l.acquired);
+	EXPECT_LT(0, l.halts);
+	EXPECT_EQ(0, l.halted);
 	free(l.hist);
 }
 
