@@ -352,7 +352,9 @@ static void pvmm_sched_boost_end(struct pvmm_sched_vcpu *sv)
 	spin_unlock_irqrestore(&sv->boost_lock, flags);
 	if (!t)
 		return;
-	set_user_nice(t, nice);
+	/* a nice value the VMM set during the boost stays */
+	if (task_nice(t) == MIN_NICE)
+		set_user_nice(t, nice);
 	put_task_struct(t);
 }
 
