@@ -65,9 +65,24 @@ static __always_inline bool pvmm_ft_ram(const struct pvmm_mmu *m, u64 gfn)
 static __always_inline void pvmm_ft_set_type(struct pvmm_mmu *m, u64 gfn,
 					     unsigned int type, u32 tcount)
 {
-	u64 f = m->ft[gfn] & ~(PVMM_FT_TYPE | PVMM_FT_TCOUNT);
+	u64 f = m->ft[gfn];
 
+	m->nr_type[pvmm_ft_type(f)]--;
+	m->nr_type[type]++;
+	f &= ~(PVMM_FT_TYPE | PVMM_FT_TCOUNT);
 	m->ft[gfn] = f | type | ((u64)tcount << 8);
+}
+
+static __always_inline void pvmm_ft_set_pinned(struct pvmm_mmu *m, u64 gfn,
+					       bool pinned)
+{
+	if (!(m->ft[gfn] & PVMM_FT_PINNED) == !pinned)
+		return;
+	m->ft[gfn] ^= PVMM_FT_PINNED;
+	if (pinned)
+		m->nr_pinned++;
+	else
+		m->nr_pinned--;
 }
 
 static __always_inline int pvmm_ft_ref_get(struct pvmm_mmu *m, u64 gfn)
@@ -563,7 +578,7 @@ static int pvmm_mmu_pin(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v, u64 gfn)
 		return PVMM_MMU_PENDING;
 	}
 	if (!r)
-		m->ft[gfn] |= PVMM_FT_PINNED;
+		pvmm_ft_set_pinned(m, gfn, true);
 	return r;
 }
 
@@ -573,7 +588,7 @@ static int pvmm_mmu_unpin(struct pvmm_mmu *m, u64 gfn)
 		return -EINVAL;
 	if (m->ops->root_in_use(m->ctx, gfn))
 		return -EBUSY;
-	m->ft[gfn] &= ~PVMM_FT_PINNED;
+	pvmm_ft_set_pinned(m, gfn, false);
 	pvmm_ft_pt_put(m, gfn, 4);
 	return 0;
 }
@@ -769,7 +784,7 @@ int pvmm_mmu_run(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v, long *budget)
 		return r;
 	}
 	if (trig == PVMM_MMU_TRIG_PIN) {
-		m->ft[m->trig_ptr] |= PVMM_FT_PINNED;
+		pvmm_ft_set_pinned(m, m->trig_ptr, true);
 		m->applied++;
 		return 1;
 	}
@@ -865,6 +880,7 @@ int pvmm_mmu_init(struct pvmm_mmu *m, u64 nr_frames, u64 flags,
 	if (!m->ft)
 		return -ENOMEM;
 	m->nr_frames = nr_frames;
+	m->nr_type[PVMM_MMU_TYPE_NONE] = nr_frames;
 	m->flags = flags;
 	m->ops = ops;
 	m->ctx = ctx;

@@ -128,6 +128,8 @@ enum {
  * @broken: guest memory changed behind the frame table's back
  * @applied: entries applied
  * @rejected: entries rejected
+ * @nr_type: frames of each PVMM_MMU_TYPE_*, kept with @ft
+ * @nr_pinned: pinned roots
  */
 struct pvmm_mmu {
 	u64 *ft;
@@ -145,6 +147,8 @@ struct pvmm_mmu {
 	bool broken;
 	u64 applied;
 	u64 rejected;
+	u64 nr_type[PVMM_MMU_TYPE_L4 + 1];
+	u64 nr_pinned;
 };
 
 /* Returned by pvmm_mmu_apply(): a walk must finish first. */

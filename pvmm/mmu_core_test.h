@@ -149,6 +149,7 @@ static int t_ext(struct t_env *env, unsigned int op, u64 gfn, u64 val)
 static void t_check(struct kunit *test, struct t_env *env)
 {
 	struct pvmm_mmu *m = &env->m;
+	u64 nr_type[PVMM_MMU_TYPE_L4 + 1], nr_pinned = 0;
 	u32 *refs, *wr, *tc;
 	u8 *want;
 	u64 f, i;
@@ -225,6 +226,15 @@ static void t_check(struct kunit *test, struct t_env *env)
 		if (env->v[i].base)
 			KUNIT_ASSERT_TRUE(test, m->ft[env->v[i].base - 1] &
 					  PVMM_FT_PINNED);
+	/* the running counts agree with the table */
+	memset(nr_type, 0, sizeof(nr_type));
+	for (f = 0; f < T_FRAMES; f++) {
+		nr_type[pvmm_ft_type(m->ft[f])]++;
+		nr_pinned += !!(m->ft[f] & PVMM_FT_PINNED);
+	}
+	for (i = 0; i < ARRAY_SIZE(nr_type); i++)
+		KUNIT_ASSERT_EQ_MSG(test, m->nr_type[i], nr_type[i], "type %llu", i);
+	KUNIT_ASSERT_EQ(test, m->nr_pinned, nr_pinned);
 }
 
 #define RWP	(PVMM_PTE_P | PVMM_PTE_RW)

@@ -310,19 +310,10 @@ static int pvmm_mmu_call(struct pvmm_vcpu *vcpu, unsigned int fn,
 
 static void pvmm_mmu_count(struct pvmm_mmu *m, u64 *pt, u64 *wr, u64 *pinned)
 {
-	u64 i, f;
-
-	*pt = 0;
-	*wr = 0;
-	*pinned = 0;
-	for (i = 0; i < m->nr_frames; i++) {
-		f = m->ft[i];
-		*pt += pvmm_ft_type(f) >= PVMM_MMU_TYPE_L1;
-		*wr += pvmm_ft_type(f) == PVMM_MMU_TYPE_WRITABLE;
-		*pinned += !!(f & PVMM_FT_PINNED);
-		if (!(i & 0xffff))
-			cond_resched();
-	}
+	*pt = m->nr_type[PVMM_MMU_TYPE_L1] + m->nr_type[PVMM_MMU_TYPE_L2] +
+	      m->nr_type[PVMM_MMU_TYPE_L3] + m->nr_type[PVMM_MMU_TYPE_L4];
+	*wr = m->nr_type[PVMM_MMU_TYPE_WRITABLE];
+	*pinned = m->nr_pinned;
 }
 
 static int pvmm_mmu_configure(struct pvmm_mmu_vm *mvm, u64 limit, u64 flags)
