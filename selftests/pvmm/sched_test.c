@@ -103,6 +103,7 @@ struct vcpu_thread {
 	double secs;
 	int *stop;
 	bool spin;			/* thread_sleeper() spins instead */
+	bool fifo;			/* thread_sleeper() runs SCHED_FIFO */
 	/* results */
 	int err;
 	__u64 steal;
@@ -257,6 +258,14 @@ static void *thread_sleeper(void *p)
 	int vcpu;
 
 	pin(t->cpu);
+	if (t->fifo) {
+		struct sched_param sp = { .sched_priority = 10 };
+
+		if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
+			t->err = 1;
+			return NULL;
+		}
+	}
 	vcpu = vcpu_bind_enable(t);
 	if (vcpu < 0) {
 		t->err = 1;
@@ -269,13 +278,16 @@ static void *thread_sleeper(void *p)
 	return NULL;
 }
 
-/* A vCPU that blocks is never marked preempted. */
-TEST_F(sched, never_preempted_when_sleeping)
+/* A vCPU that blocks is never marked preempted, SCHED_OTHER or FIFO. */
+static void never_preempted(struct __test_metadata *_metadata,
+			    struct svm *s, bool fifo)
 {
 	int stop = 0;
-	struct vcpu_thread v = { &self->s, 0, 1, GPA + 0x1000, 0, &stop };
-	struct watcher w = { (const void *)(self->s.mem + 0x1000), 1.5 };
+	struct vcpu_thread v = { s, 0, 1, GPA + 0x1000, 0, &stop };
+	struct watcher w = { (const void *)(s->mem + 0x1000), 1.5 };
 	pthread_t tv, tw;
+
+	v.fifo = fifo;
 
 	ASSERT_EQ(0, pthread_create(&tv, NULL, thread_sleeper, &v));
 	usleep(100000);
@@ -286,8 +298,18 @@ TEST_F(sched, never_preempted_when_sleeping)
 	ASSERT_EQ(0, v.err);
 	EXPECT_EQ(0, w.set);
 	EXPECT_LT(0, w.clear);
-	EXPECT_LT(0, ((const struct pvmm_steal_record *)(self->s.mem +
+	EXPECT_LT(0, ((const struct pvmm_steal_record *)(s->mem +
 							  0x1000))->version);
+}
+
+TEST_F(sched, never_preempted_when_sleeping)
+{
+	never_preempted(_metadata, &self->s, false);
+}
+
+TEST_F(sched, never_preempted_when_sleeping_fifo)
+{
+	never_preempted(_metadata, &self->s, true);
 }
 
 TEST_F(sched, hostile_calls)
