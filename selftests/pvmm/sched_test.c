@@ -109,6 +109,8 @@ struct vcpu_thread {
 	__u64 steal;
 	__u64 rd;
 	long self_saw_preempted;
+	long nvcsw;			/* voluntary switches while bound */
+	long nivcsw;			/* involuntary ones */
 };
 
 static int vcpu_bind_enable(struct vcpu_thread *t)
@@ -211,6 +213,7 @@ struct watcher {
 	double secs;
 	long set;
 	long clear;
+	long edges;			/* clear -> set */
 };
 
 static void *thread_watch(void *p)
@@ -218,12 +221,16 @@ static void *thread_watch(void *p)
 	struct watcher *w = p;
 	double end = vmm_now() + w->secs;
 
+	bool was = false;
+
 	pin(0);
 	while (vmm_now() < end) {
-		if (__atomic_load_n(&w->r->preempted, __ATOMIC_RELAXED))
-			w->set++;
-		else
-			w->clear++;
+		bool set = __atomic_load_n(&w->r->preempted, __ATOMIC_RELAXED);
+
+		w->set += set;
+		w->clear += !set;
+		w->edges += set && !was;
+		was = set;
 	}
 	return NULL;
 }
@@ -255,6 +262,7 @@ TEST_F_TIMEOUT(sched, preempted_while_runnable, 60)
 static void *thread_sleeper(void *p)
 {
 	struct vcpu_thread *t = p;
+	struct rusage ru0, ru1;
 	int vcpu;
 
 	pin(t->cpu);
@@ -271,14 +279,24 @@ static void *thread_sleeper(void *p)
 		t->err = 1;
 		return NULL;
 	}
+	getrusage(RUSAGE_THREAD, &ru0);
 	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED))
 		if (!t->spin)
 			usleep(2000);
+	getrusage(RUSAGE_THREAD, &ru1);
+	t->nvcsw = ru1.ru_nvcsw - ru0.ru_nvcsw;
+	t->nivcsw = ru1.ru_nivcsw - ru0.ru_nivcsw;
 	close(vcpu);
 	return NULL;
 }
 
-/* A vCPU that blocks is never marked preempted, SCHED_OTHER or FIFO. */
+/*
+ * A vCPU that blocks is never marked preempted, SCHED_OTHER or FIFO. It
+ * can still be preempted now and then (a kworker takes its CPU on its way
+ * back to user space, or its timer fires before it is switched out), and
+ * then the flag is right: each time the flag is seen set needs one
+ * involuntary switch of the thread.
+ */
 static void never_preempted(struct __test_metadata *_metadata,
 			    struct svm *s, bool fifo)
 {
@@ -296,7 +314,10 @@ static void never_preempted(struct __test_metadata *_metadata,
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(tv, NULL);
 	ASSERT_EQ(0, v.err);
-	EXPECT_EQ(0, w.set);
+	TH_LOG("%ld voluntary, %ld involuntary switches; set seen %ld times in %ld samples",
+	       v.nvcsw, v.nivcsw, w.edges, w.set + w.clear);
+	EXPECT_LT(100, v.nvcsw);
+	EXPECT_GE(v.nivcsw, w.edges);
 	EXPECT_LT(0, w.clear);
 	EXPECT_LT(0, ((const struct pvmm_steal_record *)(s->mem +
 							  0x1000))->version);
