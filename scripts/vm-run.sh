@@ -14,7 +14,9 @@
 # demo:  the demonstration program, then the hub's debugfs.
 # cmd:   the shell commands in PVMM_VM_CMD (busybox sh), for diagnostics.
 #
-# Environment: KDIR (headers), PVMM_CACHE (default ~/.cache/pvmm),
+# Environment: KDIR (headers), PVMM_VM_KERNEL (a bzImage to boot instead of
+# the Debian image; KDIR must then be its build tree), PVMM_CACHE (default
+# ~/.cache/pvmm),
 # PVMM_VM_TIMEOUT (seconds, default 1500), PVMM_VM_SMP (default 4),
 # PVMM_VM_APPEND (more kernel command line), PVMM_VM_LOGDIR (keep logs).
 set -euo pipefail
@@ -32,8 +34,10 @@ mkdir -p "$cache"
 kdir=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -n1)}
 kver=$(basename "$(readlink -f "$kdir")"); kver=${kver#linux-headers-}
 img=$cache/image-$kver
-vmlinuz=$img/boot/vmlinuz-$kver
-if [ ! -f "$vmlinuz" ]; then
+vmlinuz=${PVMM_VM_KERNEL:-$img/boot/vmlinuz-$kver}
+if [ -n "${PVMM_VM_KERNEL:-}" ]; then
+	kver=$(cat "$kdir/include/config/kernel.release")
+elif [ ! -f "$vmlinuz" ]; then
 	echo "vm-run: fetching linux-image-$kver-unsigned" >&2
 	dl=$(mktemp -d)
 	(cd "$dl" && apt-get download -q "linux-image-$kver-unsigned" >&2)
@@ -93,7 +97,7 @@ if ! grep -q '^PVMM-DONE' "$results"; then
 	echo "vm-run: the VM did not finish its run"
 	fail=1
 fi
-if grep -nE 'WARNING:|BUG:|Oops|general protection|Call Trace|lockdep|possible circular|INFO: task .* blocked|hung_task|list_del corruption|refcount_t:|UBSAN|Kernel panic' "$console"; then
+if grep -nE 'WARNING:|BUG:|ODEBUG:|Oops|general protection|Call Trace|lockdep|possible circular|INFO: task .* blocked|hung_task|list_del corruption|refcount_t:|UBSAN|Kernel panic' "$console"; then
 	echo "vm-run: the kernel log has error reports (above)"
 	fail=1
 fi
