@@ -19,7 +19,7 @@ endif
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 		    $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
 
-.PHONY: all modules clean lint graft-build kunit selftests vm-test test demo bench
+.PHONY: all modules clean lint graft-build kunit selftests vm-test vm-test-debug test demo bench
 
 all: modules
 
@@ -47,6 +47,9 @@ selftests:
 
 vm-test:
 	KDIR=$(KDIR) scripts/vm-run.sh test
+
+vm-test-debug:
+	scripts/vm-run-debug.sh test
 
 test:
 	scripts/run-tests.sh

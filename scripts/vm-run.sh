@@ -77,7 +77,7 @@ set +e
 timeout --foreground "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max \
 	-smp "$smp" -m 2048 -display none -no-reboot -monitor none \
 	-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 tsc=reliable isolcpus=3 loglevel=5 panic=-1 oops=panic hung_task_timeout_secs=60 pvmm_mode=$mode ${PVMM_VM_APPEND:-}" \
+	-append "console=ttyS0 tsc=reliable isolcpus=3 loglevel=5 panic=-1 oops=panic sysctl.kernel.hung_task_timeout_secs=60 pvmm_mode=$mode ${PVMM_VM_APPEND:-}" \
 	-serial "file:$console" -serial "file:$results" </dev/null
 qrc=$?
 set -e
