@@ -190,6 +190,8 @@ static void *vcpu_thread(void *arg)
 
 	if (vcpu < 0 || ioctl(vcpu, PVMM_VCPU_BIND)) {
 		perror("vcpu");
+		if (has_sched)	/* the other vCPU waits there */
+			pthread_barrier_wait(&sched_barrier);
 		return NULL;
 	}
 	printf("vcpu%ld: bound; guest calls: abi %lld, features %#llx, nop %lld\n",

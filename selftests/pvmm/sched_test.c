@@ -185,6 +185,7 @@ FIXTURE_TEARDOWN(sched)
 	sched_param_set("place", 0);
 	sched_param_set("place_period_ms", 200);
 	sched_param_set("place_residence_ms", 1000);
+	sched_param_set("boost_max_us", 1000);
 }
 
 /* A vCPU sharing its CPU with a hog: steal equals the run delay. */
