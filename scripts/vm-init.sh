@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the test VM (see vm-run.sh). The kernel log goes to ttyS0;
-# everything the host parses goes to ttyS1.
+# everything the host parses goes to ttyS1, diagnostics to ttyS2.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -13,6 +13,13 @@ out=/dev/ttyS1
 mode=${pvmm_mode:-test}
 
 log() { echo "$*" >$out; }
+
+# syms: the kernel's text symbols, for vm-stuck.py (nokaslr: they are
+# those of every boot of this kernel).
+if [ "$mode" = syms ]; then
+	grep ' [tT] ' /proc/kallsyms >/dev/ttyS2
+	poweroff -f
+fi
 
 # Module load and unload are checked like tests, in TAP.
 n=0
@@ -28,13 +35,35 @@ log "1..$(( $(echo $modules | wc -w) * 2 ))"
 for m in $modules; do
 	insmod /lib/pvmm/$m.ko; tap $? "vm: insmod $m"
 done
+# the modules' symbols, for vm-stuck.py
+grep '\[pvmm' /proc/kallsyms >/dev/ttyS2
+
+# The tracepoints the placement test reads, on before any test runs:
+# switching one live-patches kernel text while vCPU threads run through
+# it, and QEMU 7.2's multi-threaded TCG can then execute the old code
+# forever (seen: every vCPU looping on a stale int3 in __schedule).
+# record-cmd off: no probe, and no patch, in the context switch path.
+# Not for the benchmarks: tracing costs time in the paths they measure.
+if [ "$mode" != bench ]; then
+	tr=/sys/kernel/debug/tracing
+	echo 0 >$tr/options/record-cmd
+	echo 1 >$tr/events/pvmm_sched/pvmm_sched_migrate/enable
+	echo 1 >$tr/events/pvmm_sched/pvmm_sched_steal/enable
+fi
 
 case $mode in
 test)
+	# Each test's start goes to the kernel log too: a stall or a hang
+	# there then names the test it happened in.
 	for t in /tests/*_test; do
 		log "# selftest $t"
-		$t >$out 2>&1
-		log "# selftest $t exit $?"
+		{ $t; echo "# selftest $t exit $?"; } 2>&1 |
+		while IFS= read -r l; do
+			echo "$l" >$out
+			case $l in
+			"#  RUN "*) set -- $l; echo "<4>pvmm-test: $3" >/dev/kmsg ;;
+			esac
+		done
 	done
 	;;
 bench)
@@ -52,6 +81,11 @@ cmd)
 	;;
 esac
 
+# The tracepoints off while nothing runs through them, then the unloads.
+if [ "$mode" != bench ]; then
+	echo 0 >$tr/events/pvmm_sched/pvmm_sched_migrate/enable
+	echo 0 >$tr/events/pvmm_sched/pvmm_sched_steal/enable
+fi
 # Every VM torn down, every page unpinned: then both modules unload.
 i=0
 while [ "$(cat /sys/kernel/debug/pvmm/vms)" != 0 ] && [ $i -lt 100 ]; do

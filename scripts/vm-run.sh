@@ -14,10 +14,17 @@
 # demo:  the demonstration program, then the hub's debugfs.
 # cmd:   the shell commands in PVMM_VM_CMD (busybox sh), for diagnostics.
 #
+# A VM stuck without a result for PVMM_VM_STALL seconds is stopped; the
+# output then says where each vCPU was (scripts/vm-stuck.py). On any
+# failure the output ends with the kernel's first error report and last
+# lines, the test running then and the failed tests.
+#
 # Environment: KDIR (headers), PVMM_VM_KERNEL (a bzImage to boot instead of
 # the Debian image; KDIR must then be its build tree), PVMM_CACHE (default
 # ~/.cache/pvmm),
-# PVMM_VM_TIMEOUT (seconds, default 1500), PVMM_VM_SMP (default 4),
+# PVMM_VM_TIMEOUT (seconds, default 1500), PVMM_VM_STALL (seconds without
+# a result line after which the VM counts as stuck, default 420),
+# PVMM_VM_SMP (default 4),
 # PVMM_VM_APPEND (more kernel command line), PVMM_VM_LOGDIR (keep logs).
 set -euo pipefail
 
@@ -26,6 +33,7 @@ case $mode in test|bench|demo|cmd) ;; *) echo "usage: $0 test|bench|demo|cmd" >&
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PVMM_CACHE:-$HOME/.cache/pvmm}
 timeout_s=${PVMM_VM_TIMEOUT:-1500}
+stall_s=${PVMM_VM_STALL:-420}
 smp=${PVMM_VM_SMP:-4}
 mkdir -p "$cache"
 
@@ -70,38 +78,96 @@ chmod +x "$root/init"
 # tsc=reliable: TCG's TSC is one counter shared by all vCPUs (no warp in
 # millions of cross-CPU reads), but its timing fails the kernel's boot-time
 # sync check, which would leave the VM on the HPET with a slow vDSO.
+# nokaslr: the kernel's addresses are System.map's, for vm-stuck.py.
 console=$work/console.log
 results=$work/results.log
+diag=$work/diag.log
+mon=$work/monitor.sock
 echo "vm-run: booting $kver under TCG (-smp $smp), mode $mode" >&2
 set +e
-timeout --foreground "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max \
-	-smp "$smp" -m 2048 -display none -no-reboot -monitor none \
-	-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 tsc=reliable isolcpus=3 loglevel=5 panic=-1 oops=panic sysctl.kernel.hung_task_timeout_secs=60 pvmm_mode=$mode ${PVMM_VM_APPEND:-}" \
-	-serial "file:$console" -serial "file:$results" </dev/null
+vm() {
+	exec qemu-system-x86_64 -accel tcg -cpu max \
+		-smp "$smp" -m 2048 -display none -no-reboot \
+		-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
+		-append "console=ttyS0 tsc=reliable isolcpus=3 nokaslr loglevel=5 panic=-1 oops=panic sysctl.kernel.hung_task_timeout_secs=60 pvmm_mode=$1 ${PVMM_VM_APPEND:-}" \
+		-serial "file:$2" -serial "file:$3" -serial "file:$4" "${@:5}" </dev/null
+}
+
+# The kernel's text symbols: Debian's System.map is a stub, so a short
+# boot reads them from /proc/kallsyms, once per kernel.
+kernel_syms() {
+	local syms=$cache/kallsyms-$kver i=0 p
+
+	if [ -n "${PVMM_VM_KERNEL:-}" ]; then
+		syms=$kdir/System.map
+	elif [ ! -s "$syms" ]; then
+		vm syms /dev/null /dev/null "$syms.tmp" >/dev/null 2>&1 &
+		p=$!
+		while kill -0 $p 2>/dev/null && [ $i -lt 300 ]; do
+			sleep 1; i=$((i + 1))
+		done
+		kill $p 2>/dev/null
+		wait $p && tr -d '\r' <"$syms.tmp" >"$syms"
+		rm -f "$syms.tmp"
+	fi
+	echo "$syms"
+}
+
+vm "$mode" "$console" "$results" "$diag" \
+	-monitor "unix:$mon,server=on,wait=off" &
+qpid=$!
+# A VM whose results stop growing for stall_s (longer than any one test
+# may run) is stuck: say where its vCPUs are, and stop it then rather
+# than at the timeout.
+start=$(date +%s); last=$start; size=-1; stuck=0
+while kill -0 "$qpid" 2>/dev/null; do
+	sleep 1
+	now=$(date +%s)
+	cur=$(stat -c %s "$results" 2>/dev/null || echo 0)
+	[ "$cur" = "$size" ] || { size=$cur; last=$now; }
+	if [ $((now - start)) -ge "$timeout_s" ]; then
+		echo "vm-run: timed out after ${timeout_s}s" >"$work/stuck.log"
+		stuck=1
+	elif [ $((now - last)) -ge "$stall_s" ]; then
+		echo "vm-run: no result for ${stall_s}s" >"$work/stuck.log"
+		stuck=1
+	fi
+	if [ $stuck -ne 0 ]; then
+		python3 "$top/scripts/vm-stuck.py" "$mon" "$(kernel_syms)" \
+			"$diag" >>"$work/stuck.log" 2>&1 || true
+		kill "$qpid" 2>/dev/null
+		break
+	fi
+done
+wait "$qpid"
 qrc=$?
-set -e
+[ $stuck -eq 0 ] || qrc=124
+# From here on only reports: no command's status ends the script early.
 # The serial port ends lines with CR LF.
-sed -i 's/\r$//' "$console" "$results"
+sed -i 's/\r$//' "$console" "$results" "$diag"
 if [ -n "${PVMM_VM_LOGDIR:-}" ]; then
 	mkdir -p "$PVMM_VM_LOGDIR"
-	cp "$console" "$results" "$PVMM_VM_LOGDIR/"
+	cp "$console" "$results" "$diag" "$PVMM_VM_LOGDIR/"
+	[ ! -f "$work/stuck.log" ] || cp "$work/stuck.log" "$PVMM_VM_LOGDIR/"
 fi
 
+errors='WARNING:|BUG:|ODEBUG:|Oops|general protection|Call Trace|lockdep|possible circular|INFO: task .* blocked|hung_task|list_del corruption|refcount_t:|UBSAN|Kernel panic|rcu: INFO|self-detected stall|soft lockup'
 fail=0
+notes=()
 if [ $qrc -ne 0 ]; then
-	echo "vm-run: qemu exited with $qrc (124: timed out after ${timeout_s}s)"
+	notes+=("vm-run: qemu exited with $qrc")
 	fail=1
 fi
 if ! grep -q '^PVMM-DONE' "$results"; then
-	echo "vm-run: the VM did not finish its run"
+	notes+=("vm-run: the VM did not finish its run")
 	fail=1
 fi
-if grep -nE 'WARNING:|BUG:|ODEBUG:|Oops|general protection|Call Trace|lockdep|possible circular|INFO: task .* blocked|hung_task|list_del corruption|refcount_t:|UBSAN|Kernel panic' "$console"; then
-	echo "vm-run: the kernel log has error reports (above)"
+if grep -qE "$errors" "$console"; then
+	notes+=("vm-run: the kernel log has error reports")
 	fail=1
 fi
 
+summary=
 case $mode in
 test)
 	# kselftest harness TAP: top-level "ok N name" / "not ok N name"
@@ -111,12 +177,12 @@ test)
 	planned=$(grep -E '^1\.\.[0-9]+' "$results" | sed 's/^1\.\.//' | paste -sd+ | bc)
 	missing=$(( ${planned:-0} - pass - failed ))
 	if [ "$missing" -gt 0 ]; then
-		echo "vm-run: $missing planned test(s) reported no result"
+		notes+=("vm-run: $missing planned test(s) reported no result")
 		failed=$((failed + missing))
 	fi
 	[ "$failed" -eq 0 ] || fail=1
 	[ "$pass" -gt 0 ] || fail=1
-	echo "kselftest: $pass passed, $failed failed"
+	summary="kselftest: $pass passed, $failed failed"
 	;;
 bench)
 	grep -E '^(bench:|# )' "$results" || true
@@ -126,8 +192,22 @@ demo|cmd)
 	sed -n '/^PVMM-OUT-BEGIN/,/^PVMM-OUT-END/p' "$results" | sed '1d;$d'
 	;;
 esac
+# On failure the end of the output says what failed: the kernel's first
+# error report and its last lines, the test running then, the failed tests.
 if [ $fail -ne 0 ]; then
-	echo "vm-run: FAILED; last kernel log lines:"
-	tail -n 40 "$console"
+	first=$(grep -nE "$errors" "$console" | head -n1 | cut -d: -f1)
+	if [ -n "$first" ]; then
+		echo "vm-run: the kernel log from its first error report:"
+		sed -n "$((first > 5 ? first - 5 : 1)),$((first + 60))p" "$console"
+	fi
+	echo "vm-run: last kernel log lines:"
+	tail -n 25 "$console"
+	grep -E 'pvmm-test: ' "$console" | tail -n1 |
+		sed 's/.*pvmm-test: /vm-run: the last test started: /'
+	[ ! -f "$work/stuck.log" ] || cat "$work/stuck.log"
+	grep -E '^not ok ' "$results" | sed 's/^/vm-run: failed: /'
+	printf '%s\n' "${notes[@]}"
+	echo "vm-run: FAILED"
 fi
+[ -z "$summary" ] || echo "$summary"
 exit $fail

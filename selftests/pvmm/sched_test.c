@@ -612,20 +612,29 @@ static void place_stop(struct placed *t, pthread_t tt, pthread_t th)
 
 #define TRACEFS	"/sys/kernel/debug/tracing/"
 
-/* Switch a pvmm_sched tracepoint on or off: 0 or -1. */
+/*
+ * Switch a pvmm_sched tracepoint on or off; returns the state it had, or
+ * -1. It writes only on a change: each change live-patches kernel text on
+ * every CPU, and QEMU's multi-threaded TCG can keep running the old code of
+ * a site patched under a vCPU thread that loops through it (the test VM
+ * livelocked so), which is why the test VM switches these on at boot.
+ */
 static int trace_event(const char *event, int on)
 {
-	char path[128];
-	int fd, r;
+	char path[128], c;
+	int fd, was;
 
 	snprintf(path, sizeof(path), TRACEFS "events/pvmm_sched/%s/enable",
 		 event);
-	fd = open(path, O_WRONLY);
+	fd = open(path, O_RDWR);
 	if (fd < 0)
 		return -1;
-	r = write(fd, on ? "1" : "0", 1) == 1 ? 0 : -1;
+	was = read(fd, &c, 1) == 1 ? c == '1' : -1;
+	if (was >= 0 && was != !!on &&
+	    (lseek(fd, 0, SEEK_SET) || write(fd, on ? "1" : "0", 1) != 1))
+		was = -1;
 	close(fd);
-	return r;
+	return was;
 }
 
 /* Lines of the trace buffer that contain both @a and @b. */
@@ -651,7 +660,7 @@ static int trace_lines(const char *a, const char *b)
  */
 TEST_F_TIMEOUT(sched, place_moves_within_mask, 60)
 {
-	int stop = 0, cpu = -1;
+	int stop = 0, cpu = -1, migrate_was, steal_was;
 	struct vcpu_thread h;
 	struct placed t = { &self->s, .stop = &stop, .check_mask = true };
 	long long moves = -1;
@@ -663,12 +672,14 @@ TEST_F_TIMEOUT(sched, place_moves_within_mask, 60)
 	t.last_from = vmm_now() + 2;
 	/* an empty trace buffer, and the policy's events in it */
 	close(open(TRACEFS "trace", O_WRONLY | O_TRUNC));
-	ASSERT_EQ(0, trace_event("pvmm_sched_migrate", 1));
-	ASSERT_EQ(0, trace_event("pvmm_sched_steal", 1));
+	migrate_was = trace_event("pvmm_sched_migrate", 1);
+	steal_was = trace_event("pvmm_sched_steal", 1);
+	ASSERT_LE(0, migrate_was);
+	ASSERT_LE(0, steal_was);
 	ASSERT_EQ(0, place_start(&t, &h, 1, 3, &tt, &th));
 	usleep(3000000);
-	trace_event("pvmm_sched_migrate", 0);
-	trace_event("pvmm_sched_steal", 0);
+	trace_event("pvmm_sched_migrate", migrate_was);
+	trace_event("pvmm_sched_steal", steal_was);
 	EXPECT_EQ(1, trace_lines("pvmm_sched_migrate:", "cpu=1->3 "));
 	EXPECT_EQ(1, trace_lines("pvmm_sched_migrate:", "err=0"));
 	EXPECT_LT(0, trace_lines("pvmm_sched_steal:", "vcpu=0 "));
