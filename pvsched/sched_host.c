@@ -835,6 +835,21 @@ static int pvmm_sched_vm_ctl(struct pvmm_vm *vm, u32 op, const u64 *in,
 	return r;
 }
 
+/*
+ * Records under a changed memslot lost their pin: pin them again. The
+ * next sched-in, or the worker for a thread that runs alone, publishes.
+ */
+static void pvmm_sched_memslots_changed(struct pvmm_vm *vm)
+{
+	struct pvmm_sched_vm *svm = vm->svc_priv[PVMM_SVC_SCHED];
+	struct pvmm_sched_vcpu *sv;
+
+	mutex_lock(&pvmm_sched_place_lock);
+	list_for_each_entry(sv, &svm->vcpus, pl.node)
+		pvmm_gpage_refresh(&sv->rec);
+	mutex_unlock(&pvmm_sched_place_lock);
+}
+
 static const struct pvmm_service pvmm_sched_service = {
 	.name = "sched",
 	.owner = THIS_MODULE,
@@ -847,6 +862,7 @@ static const struct pvmm_service pvmm_sched_service = {
 	.sched_out = pvmm_sched_sched_out,
 	.call = pvmm_sched_call,
 	.vm_ctl = pvmm_sched_vm_ctl,
+	.memslots_changed = pvmm_sched_memslots_changed,
 };
 
 static int __init pvmm_sched_init(void)

@@ -364,6 +364,36 @@ TEST_F(sched, hostile_calls)
 	close(vcpu);
 }
 
+/*
+ * A memslot change unpins the record under it; the slot back, the record
+ * is pinned again and kept current, as the guest expects of it.
+ */
+TEST_F(sched, memslot_change)
+{
+	const struct pvmm_steal_record *r = (const void *)(self->s.mem +
+							   0x1000);
+	struct vcpu_thread t = { &self->s, 0, 0, GPA + 0x1000 };
+	int vcpu = vcpu_bind_enable(&t);
+	__u32 ver;
+
+	ASSERT_LE(0, vcpu);
+	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	ASSERT_EQ(0, vmm_set_slot(self->s.vm, 0, 0, 0, NULL, -1, 0));
+	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	ver = __atomic_load_n(&r->version, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < 10; i++)
+		usleep(2000);
+	EXPECT_EQ(ver, __atomic_load_n(&r->version, __ATOMIC_ACQUIRE));
+	ASSERT_EQ(0, vmm_set_slot(self->s.vm, 0, GPA, MEM, self->s.mem,
+				  self->s.memfd, 0));
+	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	for (int i = 0; i < 10; i++)
+		usleep(2000);
+	EXPECT_LT(ver, __atomic_load_n(&r->version, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(0, __atomic_load_n(&r->version, __ATOMIC_ACQUIRE) & 1);
+	close(vcpu);
+}
+
 /* Directed yields: only to another, existing vCPU, at a capped rate. */
 TEST_F(sched, yield_rules_and_cap)
 {
