@@ -5,8 +5,9 @@
 # cached, grafted tree): tinyconfig plus scripts/debug-kernel.config (what the
 # test VM, the modules and the selftests need, and lockdep, PROVE_RCU,
 # DEBUG_ATOMIC_SLEEP, DEBUG_PREEMPT, generic inline KASAN, UBSAN, DEBUG_LIST,
-# DEBUG_VM, DEBUG_OBJECTS). CONFIG_PVMM=m only selects PREEMPT_NOTIFIERS, as
-# KVM would; the modules are built out of tree against this build directory.
+# DEBUG_VM, DEBUG_OBJECTS). CONFIG_PVMM=m only selects PREEMPT_NOTIFIERS and
+# MMU_NOTIFIER, as KVM would; the modules are built out of tree against this
+# build directory.
 # Prints the build directory.
 set -euo pipefail
 
