@@ -16,8 +16,8 @@ cache=${PVMM_CACHE:-$HOME/.cache/pvmm}
 src=$("$top/scripts/kernel-source.sh")
 out=$cache/debug-build
 frag=$top/scripts/debug-kernel.config
-grep -q 'drivers/virt/pvmm/Kconfig' "$src/drivers/virt/Kconfig" ||
-	"$top/scripts/graft.sh" "$src"
+# this tree's sources and Kconfig (what CONFIG_PVMM selects) every time
+"$top/scripts/graft.sh" "$src"
 
 mkdir -p "$out"
 if [ ! -f "$out/.config" ]; then
@@ -30,5 +30,6 @@ if [ ! -f "$out/.config" ]; then
 			echo "debug-kernel: $opt=$val did not stick" >&2
 	done
 fi
+make -s -C "$src" O="$out" olddefconfig >&2
 make -s -C "$src" O="$out" -j"$(nproc)" >&2
 echo "$out"
