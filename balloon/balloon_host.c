@@ -358,6 +358,7 @@ static int pvmm_balloon_vm_ctl(struct pvmm_vm *vm, u32 op, const u64 *in,
 	return r;
 }
 
+/* The config record lost its pin, or was pinned again: pin, write it. */
 static void pvmm_balloon_memslots_changed(struct pvmm_vm *vm)
 {
 	struct pvmm_balloon_vm *bvm = pvmm_balloon_vm(vm);
@@ -536,6 +537,7 @@ static const struct pvmm_service pvmm_balloon_service = {
 	.call = pvmm_balloon_call,
 	.vm_ctl = pvmm_balloon_vm_ctl,
 	.memslots_changed = pvmm_balloon_memslots_changed,
+	.records_repinned = pvmm_balloon_memslots_changed,
 };
 
 static int __init pvmm_balloon_init(void)

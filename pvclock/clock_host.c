@@ -324,7 +324,10 @@ static int pvmm_clock_vm_ctl(struct pvmm_vm *vm, u32 op, const u64 *in,
 	return r;
 }
 
-/* Records under a changed memslot lost their pin: pin them again. */
+/*
+ * Records under a changed memslot lost their pin: pin them again. Also
+ * after the hub pinned them again itself: the page may be a new one.
+ */
 static void pvmm_clock_memslots_changed(struct pvmm_vm *vm)
 {
 	struct pvmm_clock_vm *cvm = pvmm_clock_vm(vm);
@@ -406,6 +409,7 @@ static const struct pvmm_service pvmm_clock_service = {
 	.call = pvmm_clock_call,
 	.vm_ctl = pvmm_clock_vm_ctl,
 	.memslots_changed = pvmm_clock_memslots_changed,
+	.records_repinned = pvmm_clock_memslots_changed,
 };
 
 static int __init pvmm_clock_init(void)

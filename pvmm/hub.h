@@ -24,6 +24,7 @@ u64 pvmm_services_loaded(void);
 
 void pvmm_gpages_invalidate(struct pvmm_vm *vm, u64 gpa, u64 size);
 void pvmm_gpages_release(struct pvmm_vm *vm);
+void pvmm_gpages_repin(struct work_struct *work);
 
 void pvmm_debugfs_init(void);
 void pvmm_debugfs_exit(void);

@@ -135,11 +135,12 @@ void pvmm_gpage_init(struct pvmm_gpage *gp, struct pvmm_vm *vm)
 	gp->active = false;
 	gp->page = NULL;
 	gp->kva = NULL;
+	gp->watched = false;
 }
 EXPORT_SYMBOL_GPL(pvmm_gpage_init);
 
-/* Drop the pin; atomic users see NULL from now on. gpages_lock held. */
-static void pvmm_gpage_unpin(struct pvmm_gpage *gp)
+/* Take the page out of the record: atomic users see NULL from now on. */
+static struct page *pvmm_gpage_take(struct pvmm_gpage *gp)
 {
 	struct page *page;
 	unsigned long flags;
@@ -149,36 +150,165 @@ static void pvmm_gpage_unpin(struct pvmm_gpage *gp)
 	gp->page = NULL;
 	gp->kva = NULL;
 	write_unlock_irqrestore(&gp->lock, flags);
-	if (!page)
-		return;
-	unpin_user_pages_dirty_lock(&page, 1, true);
+	return page;
+}
+
+static void pvmm_gpage_unpinned(struct pvmm_gpage *gp)
+{
 	atomic_long_dec(&gp->vm->pinned_pages);
 	atomic_long_dec(&pvmm_pinned_pages);
 }
 
-/* Pin the page behind gp->gpa in the VMM's mm. gpages_lock held. */
+/*
+ * The VMM's mapping of the page changes (unmapped, a hole punched, pages
+ * dropped or moved): let the page go at once, so that the change frees
+ * what it frees, and have the worker pin what is mapped there afterwards.
+ * Never sleeps: the page is still mapped, so it is dirtied without its
+ * lock, as KVM does with the pages it maps.
+ */
+static bool pvmm_gpage_invalidate(struct mmu_interval_notifier *mni,
+				  const struct mmu_notifier_range *range,
+				  unsigned long cur_seq)
+{
+	struct pvmm_gpage *gp = container_of(mni, struct pvmm_gpage, mni);
+	struct page *page;
+	unsigned long flags;
+
+	write_lock_irqsave(&gp->lock, flags);
+	mmu_interval_set_seq(mni, cur_seq);
+	page = gp->page;
+	gp->page = NULL;
+	gp->kva = NULL;
+	write_unlock_irqrestore(&gp->lock, flags);
+	if (!page)
+		return true;
+	set_page_dirty(page);
+	unpin_user_page(page);
+	pvmm_gpage_unpinned(gp);
+	if (range->event != MMU_NOTIFY_RELEASE)
+		queue_work(pvmm_wq, &gp->vm->gpages_work);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops pvmm_gpage_mni_ops = {
+	.invalidate = pvmm_gpage_invalidate,
+};
+
+static void pvmm_gpage_unwatch(struct pvmm_gpage *gp)
+{
+	if (!gp->watched)
+		return;
+	mmu_interval_notifier_remove(&gp->mni);
+	gp->watched = false;
+}
+
+/* Drop the pin and the watch. gpages_lock held. */
+static void pvmm_gpage_unpin(struct pvmm_gpage *gp)
+{
+	struct page *page;
+
+	pvmm_gpage_unwatch(gp);
+	page = pvmm_gpage_take(gp);
+	if (!page)
+		return;
+	unpin_user_pages_dirty_lock(&page, 1, true);
+	pvmm_gpage_unpinned(gp);
+}
+
+/*
+ * Pin the page behind gp->gpa in the VMM's mm, watched so that a change of
+ * the mapping drops the pin. From the VMM's threads or the hub's worker;
+ * gpages_lock held.
+ */
 static int pvmm_gpage_pin(struct pvmm_gpage *gp)
 {
 	struct pvmm_vm *vm = gp->vm;
-	unsigned long flags;
-	void __user *p;
+	unsigned long uaddr, flags, seq;
 	struct page *page;
-	int r;
+	int idx, r, tries;
+	bool retry;
+	u64 ua;
+	long n;
 
-	r = pvmm_guest_uptr(vm, gp->gpa, gp->len, &p);
+	idx = srcu_read_lock(&vm->srcu);
+	r = pvmm_memslots_translate(srcu_dereference(vm->slots, &vm->srcu),
+				    gp->gpa, gp->len, &ua);
+	srcu_read_unlock(&vm->srcu, idx);
 	if (r)
 		return r;
-	r = pin_user_pages_fast((unsigned long)p & PAGE_MASK, 1,
-				FOLL_WRITE | FOLL_LONGTERM, &page);
-	if (r != 1)
-		return r < 0 ? r : -EFAULT;
+	uaddr = ua & PAGE_MASK;
+	if (!mmget_not_zero(vm->mm))
+		return -EFAULT;
+	if (gp->watched && gp->uaddr != uaddr)
+		pvmm_gpage_unwatch(gp);
+	if (!gp->watched) {
+		r = mmu_interval_notifier_insert(&gp->mni, vm->mm, uaddr,
+						 PAGE_SIZE,
+						 &pvmm_gpage_mni_ops);
+		if (r)
+			goto out;
+		gp->uaddr = uaddr;
+		gp->watched = true;
+	}
+	/* a pin the mapping changed under while it was taken is retried */
+	for (tries = 0;; tries++) {
+		seq = mmu_interval_read_begin(&gp->mni);
+		mmap_read_lock(vm->mm);
+		n = pin_user_pages_remote(vm->mm, uaddr, 1,
+					  FOLL_WRITE | FOLL_LONGTERM, &page,
+					  NULL, NULL);
+		mmap_read_unlock(vm->mm);
+		if (n != 1) {
+			r = n < 0 ? n : -EFAULT;
+			goto out;
+		}
+		write_lock_irqsave(&gp->lock, flags);
+		retry = mmu_interval_read_retry(&gp->mni, seq);
+		if (!retry) {
+			gp->page = page;
+			gp->kva = page_address(page) + offset_in_page(gp->gpa);
+		}
+		write_unlock_irqrestore(&gp->lock, flags);
+		if (!retry)
+			break;
+		unpin_user_page(page);
+		if (tries >= 8 || fatal_signal_pending(current)) {
+			r = -EAGAIN;
+			goto out;
+		}
+	}
 	atomic_long_inc(&vm->pinned_pages);
 	atomic_long_inc(&pvmm_pinned_pages);
-	write_lock_irqsave(&gp->lock, flags);
-	gp->page = page;
-	gp->kva = page_address(page) + offset_in_page(gp->gpa);
-	write_unlock_irqrestore(&gp->lock, flags);
-	return 0;
+out:
+	mmput(vm->mm);
+	return r;
+}
+
+/*
+ * The worker: pin again the records whose mapping changed, then let the
+ * services write them. Nothing to do once the VMM's mm is gone.
+ */
+void pvmm_gpages_repin(struct work_struct *work)
+{
+	struct pvmm_vm *vm = container_of(work, struct pvmm_vm, gpages_work);
+	struct pvmm_gpage *gp;
+	bool any = false;
+	unsigned int i;
+
+	mutex_lock(&vm->lock);
+	if (vm->dying) {
+		mutex_unlock(&vm->lock);
+		return;
+	}
+	mutex_lock(&vm->gpages_lock);
+	list_for_each_entry(gp, &vm->gpages, node)
+		if (!READ_ONCE(gp->page) && !pvmm_gpage_pin(gp))
+			any = true;
+	mutex_unlock(&vm->gpages_lock);
+	for (i = 0; any && i < vm->nr_hooks; i++)
+		if (vm->hooks[i]->records_repinned)
+			vm->hooks[i]->records_repinned(vm);
+	mutex_unlock(&vm->lock);
 }
 
 /**

@@ -30,6 +30,11 @@ static void pvmm_vm_destroy(struct kref *kref)
 	int i;
 
 	pvmm_debugfs_vm_remove(vm);
+	/* the re-pin worker calls into services: none once they go */
+	mutex_lock(&vm->lock);
+	vm->dying = true;
+	mutex_unlock(&vm->lock);
+	cancel_work_sync(&vm->gpages_work);
 	for (i = vm->nr_hooks - 1; i >= 0; i--) {
 		const struct pvmm_service *svc = vm->hooks[i];
 
@@ -38,6 +43,8 @@ static void pvmm_vm_destroy(struct kref *kref)
 		module_put(svc->owner);
 	}
 	pvmm_gpages_release(vm);
+	/* queued by a record's watch before it was removed */
+	cancel_work_sync(&vm->gpages_work);
 
 	slots = rcu_dereference_protected(vm->slots, true);
 	for (i = 0; i < slots->nr; i++)
@@ -85,6 +92,7 @@ static int pvmm_dev_open(struct inode *inode, struct file *filp)
 	mutex_init(&vm->lock);
 	mutex_init(&vm->gpages_lock);
 	INIT_LIST_HEAD(&vm->gpages);
+	INIT_WORK(&vm->gpages_work, pvmm_gpages_repin);
 	xa_init(&vm->vcpus);
 	vm->pid = task_tgid_vnr(current);
 	vm->mm = current->mm;

@@ -5,8 +5,9 @@
 # cached, grafted tree): tinyconfig plus scripts/debug-kernel.config (what the
 # test VM, the modules and the selftests need, and lockdep, PROVE_RCU,
 # DEBUG_ATOMIC_SLEEP, DEBUG_PREEMPT, generic inline KASAN, UBSAN, DEBUG_LIST,
-# DEBUG_VM, DEBUG_OBJECTS). CONFIG_PVMM=m only selects PREEMPT_NOTIFIERS, as
-# KVM would; the modules are built out of tree against this build directory.
+# DEBUG_VM, DEBUG_OBJECTS). CONFIG_PVMM=m only selects PREEMPT_NOTIFIERS and
+# MMU_NOTIFIER, as KVM would; the modules are built out of tree against this
+# build directory.
 # Prints the build directory.
 set -euo pipefail
 
@@ -15,8 +16,8 @@ cache=${PVMM_CACHE:-$HOME/.cache/pvmm}
 src=$("$top/scripts/kernel-source.sh")
 out=$cache/debug-build
 frag=$top/scripts/debug-kernel.config
-grep -q 'drivers/virt/pvmm/Kconfig' "$src/drivers/virt/Kconfig" ||
-	"$top/scripts/graft.sh" "$src"
+# this tree's sources and Kconfig (what CONFIG_PVMM selects) every time
+"$top/scripts/graft.sh" "$src"
 
 mkdir -p "$out"
 if [ ! -f "$out/.config" ]; then
@@ -29,5 +30,6 @@ if [ ! -f "$out/.config" ]; then
 			echo "debug-kernel: $opt=$val did not stick" >&2
 	done
 fi
+make -s -C "$src" O="$out" olddefconfig >&2
 make -s -C "$src" O="$out" -j"$(nproc)" >&2
 echo "$out"

@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/pvmm.h>
 #include <linux/rwlock.h>
@@ -47,6 +48,9 @@ struct pvmm_service;
  * @nr_hooks: entries in @hooks
  * @gpages_lock: protects @gpages and the pinning of each entry
  * @gpages: active guest pages (struct pvmm_gpage)
+ * @gpages_work: pins again records whose VMM mapping changed under them
+ * @dying: set under @lock when the VM's teardown begins; @gpages_work then
+ *         does nothing
  * @pinned_pages: guest pages this VM holds pinned
  * @calls: forwarded guest calls of vCPUs already freed
  * @calls_unsupported: of those, calls answered -EOPNOTSUPP
@@ -71,6 +75,8 @@ struct pvmm_vm {
 	unsigned int nr_hooks;
 	struct mutex gpages_lock;	/* see above */
 	struct list_head gpages;
+	struct work_struct gpages_work;
+	bool dying;
 	atomic_long_t pinned_pages;
 	atomic64_t calls;
 	atomic64_t calls_unsupported;
@@ -133,6 +139,9 @@ struct pvmm_vcpu {
  * @memslots_changed: after a memslot change unpinned records under it, in
  *                    the VMM's thread (vm->lock held): re-pin with
  *                    pvmm_gpage_refresh()
+ * @records_repinned: the hub's worker pinned records again that a change of
+ *                    the VMM's mapping under them had unpinned (vm->lock
+ *                    held): write their content again, the page may be new
  */
 struct pvmm_service {
 	const char *name;
@@ -149,6 +158,7 @@ struct pvmm_service {
 		    s64 *ret);
 	int (*vm_ctl)(struct pvmm_vm *vm, u32 op, const u64 *in, u64 *out);
 	void (*memslots_changed)(struct pvmm_vm *vm);
+	void (*records_repinned)(struct pvmm_vm *vm);
 };
 
 int pvmm_service_register(const struct pvmm_service *svc);
@@ -263,14 +273,20 @@ int pvmm_guest_backing(struct pvmm_vm *vm, u64 gpa, u64 len,
  * @gpa: guest-physical address of the record
  * @len: length of the record; it never crosses a page
  * @active: the service wants the record (set between activate/deactivate)
- * @page: the pinned page, or NULL once a memslot change invalidated it
+ * @page: the pinned page, or NULL while the record is not pinned
  * @kva: kernel address of the record inside @page
+ * @mni: watches the VMM's mapping of the page while @watched
+ * @uaddr: the VMM's address of the page, while @watched
+ * @watched: @mni is inserted
  *
  * A record is pinned on activation; a memslot change under it, or the
- * VM's teardown, drops the pin. Atomic writers go through
- * pvmm_gpage_begin(), which fails while the record is invalid; process
- * context can then pvmm_gpage_refresh() it. pvmm_gpage_end() closes every
- * pvmm_gpage_begin(), also one that returned NULL.
+ * VM's teardown, drops the pin, and so does any change of the VMM's
+ * mapping of its page (a hole punched in the memfd, MADV_DONTNEED,
+ * munmap): the hub's worker then pins the page mapped there now, and
+ * calls the services' records_repinned(). Atomic writers go through
+ * pvmm_gpage_begin(), which fails while the record is not pinned;
+ * process context can pvmm_gpage_refresh() it. pvmm_gpage_end() closes
+ * every pvmm_gpage_begin(), also one that returned NULL.
  */
 struct pvmm_gpage {
 	rwlock_t lock;
@@ -281,6 +297,9 @@ struct pvmm_gpage {
 	bool active;
 	struct page *page;
 	void *kva;
+	struct mmu_interval_notifier mni;
+	unsigned long uaddr;
+	bool watched;
 };
 
 void pvmm_gpage_init(struct pvmm_gpage *gp, struct pvmm_vm *vm);

@@ -388,6 +388,23 @@ TEST_F(clock, memslot_change)
 }
 
 /*
+ * A hole punched in the memfd under the record: the host pins the page
+ * the guest sees there now and writes the whole record into it again.
+ */
+TEST_F(clock, record_survives_hole_punch)
+{
+	ASSERT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	ASSERT_EQ(0, fallocate(self->c.memfd, FALLOC_FL_PUNCH_HOLE |
+			       FALLOC_FL_KEEP_SIZE, REC & ~4095UL, 4096));
+	EXPECT_EQ(1, vmm_debugfs_wait("pinned_pages", 1, 2000));
+	usleep(20000);
+	EXPECT_EQ(0, self->rec->version & 1);
+	EXPECT_LT(0, self->rec->version);
+	EXPECT_NE(0, self->rec->tsc_to_system_mul);
+	EXPECT_GT(clock_now(CLOCK_MONOTONIC) + 1000000, rec_read(self->rec));
+}
+
+/*
  * |record - CLOCK_MONOTONIC| while the host slews its clock at +500 and
  * -500 ppm, then while the vCPU thread hops between CPUs: 30 s in all.
  */

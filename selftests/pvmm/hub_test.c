@@ -624,6 +624,61 @@ TEST_F(guest, memslot_change_unpins)
 	EXPECT_LT(in0, vmm_load(&cnt[0]));
 }
 
+/*
+ * A hole punched in the memfd under a record: the host lets the old page
+ * go and, within a moment, writes the record into the page the guest sees
+ * there now (before the watch, it kept writing the page the hole freed).
+ */
+TEST_F(guest, record_follows_hole_punch)
+{
+	__u64 *cnt = (__u64 *)(self->mem + 0x1000);
+	__u64 before;
+
+	ASSERT_EQ(0, vmm_call2(self->vcpu, TNR(PVMM_TEST_COUNTERS_MAP),
+			       GPA + 0x1000, 0));
+	usleep(5000);
+	before = vmm_load(&cnt[0]);
+	EXPECT_LT(0, before);
+	ASSERT_EQ(0, fallocate(self->memfd, FALLOC_FL_PUNCH_HOLE |
+			       FALLOC_FL_KEEP_SIZE, 0x1000, 0x1000));
+	EXPECT_EQ(1, vmm_debugfs_wait("pinned_pages", 1, 2000));
+	usleep(5000);
+	/* counting again, from zero, in the page mapped there now */
+	EXPECT_LT(0, vmm_load(&cnt[0]));
+	usleep(5000);
+	before = vmm_load(&cnt[0]);
+	usleep(5000);
+	EXPECT_LT(before, vmm_load(&cnt[0]));
+}
+
+/*
+ * The VMM unmaps the memory under a record, memslot unchanged: the pin
+ * goes with the mapping, and nothing is written until the VMM maps it
+ * again and the guest refreshes the record.
+ */
+TEST_F(guest, record_unmapped_then_mapped_again)
+{
+	__u64 *cnt = (__u64 *)(self->mem + 0x1000);
+	void *p;
+
+	ASSERT_EQ(0, vmm_call2(self->vcpu, TNR(PVMM_TEST_COUNTERS_MAP),
+			       GPA + 0x1000, 0));
+	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	ASSERT_EQ(0, munmap(self->mem, MEM_SIZE));
+	EXPECT_EQ(0, vmm_debugfs_wait("pinned_pages", 0, 2000));
+	usleep(5000);
+	EXPECT_EQ(-EFAULT, vmm_call2(self->vcpu,
+				     TNR(PVMM_TEST_COUNTERS_REFRESH), 0, 0));
+	p = mmap(self->mem, MEM_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, self->memfd, 0);
+	ASSERT_EQ(self->mem, p);
+	EXPECT_EQ(0, vmm_call2(self->vcpu, TNR(PVMM_TEST_COUNTERS_REFRESH), 0,
+			       0));
+	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	usleep(5000);
+	EXPECT_LT(0, vmm_load(&cnt[0]));
+}
+
 struct churn {
 	int vm;
 	char *mem;
@@ -808,8 +863,10 @@ TEST_F_TIMEOUT(slow, vmm_killed_mid_call, 120)
 		if (vmm_call2(vcpu, TNR(PVMM_TEST_PIN), 0, KILL_MEM >> 12) !=
 		    (__s64)(KILL_MEM >> 12))
 			_exit(4);
-		/* The memory is only held by the pins from here on. */
-		munmap(mem, KILL_MEM);
+		/*
+		 * The memory is held by the mapping and the pins from here on
+		 * (unmapping it would drop the pins: they follow the mapping).
+		 */
 		close(memfd);
 		if (write(pipefd[1], "r", 1) != 1)
 			_exit(5);
