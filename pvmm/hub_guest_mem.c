@@ -340,6 +340,8 @@ int pvmm_gpage_activate(struct pvmm_gpage *gp, u64 gpa, u32 len)
 	gp->len = len;
 	r = pvmm_gpage_pin(gp);
 	if (r) {
+		/* nothing of a failed activation stays: not even the watch */
+		pvmm_gpage_unwatch(gp);
 		list_del_init(&gp->node);
 		gp->active = false;
 	} else if (!gp->active) {
