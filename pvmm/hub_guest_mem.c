@@ -174,12 +174,11 @@ static bool pvmm_gpage_invalidate(struct mmu_interval_notifier *mni,
 	struct page *page;
 	unsigned long flags;
 
+	/* under the lock of the pin's retry check: no pin lands after this */
 	write_lock_irqsave(&gp->lock, flags);
 	mmu_interval_set_seq(mni, cur_seq);
-	page = gp->page;
-	gp->page = NULL;
-	gp->kva = NULL;
 	write_unlock_irqrestore(&gp->lock, flags);
+	page = pvmm_gpage_take(gp);
 	if (!page)
 		return true;
 	set_page_dirty(page);
