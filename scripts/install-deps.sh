@@ -5,7 +5,7 @@
 # test VM need. Needs root on Debian bookworm; does nothing when all are in.
 set -euo pipefail
 
-pkgs=(gcc make bc flex bison python3 kmod cpio gzip sparse
+pkgs=(gcc make bc flex bison python3 kmod cpio gzip xz-utils sparse libelf-dev libssl-dev
       linux-headers-amd64 linux-source-6.1 qemu-system-x86 busybox-static)
 need=()
 for p in "${pkgs[@]}"; do
