@@ -729,9 +729,11 @@ int pvmm_mmu_apply(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
  * @budget: work left in this call; spent here, checked before each entry
  * @done: entries applied
  *
- * Return: 0 when all @n were applied or the budget ran out first, a
- * negative errno when entry *@done was rejected, PVMM_MMU_PENDING when
- * entry *@done waits for a walk (see pvmm_mmu_apply()).
+ * Return: 0 when all @n were applied, the budget ran out first, or an
+ * applied entry started a teardown walk (pvmm_mmu_run() before the next
+ * entry), a negative errno when entry *@done was rejected,
+ * PVMM_MMU_PENDING when entry *@done waits for a walk (see
+ * pvmm_mmu_apply()).
  */
 int pvmm_mmu_apply_many(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
 			const struct pvmm_mmu_update *u, unsigned int n,
@@ -744,6 +746,11 @@ int pvmm_mmu_apply_many(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
 		r = __pvmm_mmu_apply(m, v, &u[i], budget);
 		if (r)
 			break;
+		/* It dropped a table's last reference: tear that down first. */
+		if (unlikely(m->depth)) {
+			i++;
+			break;
+		}
 	}
 	*done = i;
 	return r;
@@ -755,8 +762,8 @@ int pvmm_mmu_apply_many(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
  * @v: the calling vCPU
  * @budget: work left in this call; spent here
  *
- * Return: -EIO when the table is broken, -EBUSY when the walk belongs to
- * another vCPU, -EAGAIN when the budget ran out first, 0 when no walk is
+ * Return: -EIO when the table is broken, PVMM_MMU_WAIT when the walk
+ * belongs to another vCPU, -EAGAIN when the budget ran out first, 0 when no walk is
  * left and no entry of @v waits, or 1 with the entry of @v that started
  * the walk applied; a negative errno when that entry was rejected.
  */
@@ -768,7 +775,7 @@ int pvmm_mmu_run(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v, long *budget)
 	if (m->broken)
 		return -EIO;
 	if (m->owner && m->owner != v)
-		return -EBUSY;
+		return PVMM_MMU_WAIT;
 	r = pvmm_mmu_walk(m, budget);
 	if (r)
 		return r;

@@ -153,6 +153,12 @@ struct pvmm_mmu {
 
 /* Returned by pvmm_mmu_apply(): a walk must finish first. */
 #define PVMM_MMU_PENDING	1
+/*
+ * Returned by pvmm_mmu_run(): the walk waits for another vCPU's entry.
+ * Positive, so that no errno a walk ends with (-EBUSY for a frame of
+ * another type) is mistaken for it.
+ */
+#define PVMM_MMU_WAIT		2
 
 int pvmm_mmu_init(struct pvmm_mmu *m, u64 nr_frames, u64 flags,
 		  const struct pvmm_mmu_mem_ops *ops, void *ctx);

@@ -542,7 +542,7 @@ static void pvmm_mmu_test_continuation(struct kunit *test)
 			long b2 = 10;
 
 			KUNIT_ASSERT_EQ(test, pvmm_mmu_run(&env->m, &env->v[1], &b2),
-					-EBUSY);
+					PVMM_MMU_WAIT);
 		}
 	} while (r == -EAGAIN);
 	KUNIT_EXPECT_EQ(test, r, -EINVAL);

@@ -170,7 +170,7 @@ static int pvmm_mmu_batch_run(struct pvmm_mmu_vm *mvm,
 		/* Only a walk or an entry waiting for one needs this. */
 		r = m->depth || vs->entry_pending ?
 			pvmm_mmu_run(m, &vs->core, &budget) : 0;
-		if (r == -EAGAIN || r == -EBUSY)
+		if (r == -EAGAIN || r == PVMM_MMU_WAIT)
 			return r;
 		if (r == -EIO) {
 			err = r;
@@ -189,6 +189,7 @@ static int pvmm_mmu_batch_run(struct pvmm_mmu_vm *mvm,
 			continue;	/* only a teardown left */
 		r = pvmm_mmu_fetch(mvm, vs, gpa, count);
 		if (r) {
+			m->rejected++;	/* the entry is outside guest memory */
 			err = r;
 			break;
 		}
@@ -236,6 +237,9 @@ static int pvmm_mmu_batch(struct pvmm_mmu_vm *mvm,
 				       &bytes) ||
 		    check_add_overflow(args[0], bytes, &end) ||
 		    end > BIT_ULL(PVMM_GPA_BITS)) {
+			/* its first entry is refused: the array is bad */
+			if (args[1])
+				mvm->core.rejected++;
 			*ret = -EINVAL;
 			goto out;
 		}
@@ -247,7 +251,7 @@ static int pvmm_mmu_batch(struct pvmm_mmu_vm *mvm,
 	}
 	for (;;) {
 		r = pvmm_mmu_batch_run(mvm, vs, ret);
-		if (r != -EBUSY)
+		if (r != PVMM_MMU_WAIT)
 			break;
 		/* Another vCPU's entry is being validated: wait for it. */
 		mutex_unlock(&mvm->lock);

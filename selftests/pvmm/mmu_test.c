@@ -298,6 +298,68 @@ TEST_F(mmu, hostile_calls)
 	check_tree(_metadata, self);
 }
 
+/* Entries after one that tore a table down apply: no EBUSY, no WARN. */
+TEST_F(mmu, entry_after_teardown)
+{
+	struct mmu_vm *v = &self->v;
+	struct pvmm_mmu_update *u = (void *)mmu_at(v, MMU_QUEUE);
+	__u64 root = mmu_alloc(v);
+	__s64 err;
+
+	/* The L2 entry that holds the L1's only reference, then a flush. */
+	u[0].ptr = self->t[2];
+	u[0].val = 0;
+	u[1].ptr = PVMM_MMU_EXT_CMD(PVMM_MMU_EXT_FLUSH_LOCAL, 0);
+	u[1].val = 0;
+	EXPECT_EQ(2, mmu_batch(v, 0, MMU_QUEUE, 2, &err));
+	EXPECT_EQ(0, err);
+	EXPECT_EQ(PVMM_MMU_TYPE_NONE, mmu_type(v, self->t[3]));
+	EXPECT_EQ(PVMM_MMU_FLUSH_FULL, v->flush[0]);
+
+	/* The last pin of a root that is nobody's base, then a flush. */
+	ASSERT_EQ(0, one(v, PVMM_MMU_EXT_CMD(PVMM_MMU_EXT_PIN_L4, root), 0));
+	u[0].ptr = PVMM_MMU_EXT_CMD(PVMM_MMU_EXT_UNPIN, root);
+	u[1].ptr = PVMM_MMU_EXT_CMD(PVMM_MMU_EXT_FLUSH_ALL, 0);
+	EXPECT_EQ(2, mmu_batch(v, 0, MMU_QUEUE, 2, &err));
+	EXPECT_EQ(0, err);
+	EXPECT_EQ(PVMM_MMU_TYPE_NONE, mmu_type(v, root));
+	EXPECT_EQ(PVMM_MMU_FLUSH_EVERY_VCPU, v->flush[1]);
+}
+
+/* A validation walk that meets a writable frame answers EBUSY. */
+TEST_F(mmu, validation_meets_writable_frame)
+{
+	struct mmu_vm *v = &self->v;
+	__u64 l2 = mmu_alloc(v), st[6];
+
+	ASSERT_EQ(0, one(v, l1e(self, 0), MMU_DATA | RWP));
+	*mmu_at(v, l2) = MMU_DATA | RWP;	/* MMU_DATA as an L1 */
+	ASSERT_EQ(0, mmu_stats(v, st));
+	EXPECT_EQ(-EBUSY, one(v, self->t[1] + 8, l2 | RWP));
+	EXPECT_EQ(0, *mmu_at(v, self->t[1] + 8));
+	EXPECT_EQ(PVMM_MMU_TYPE_NONE, mmu_type(v, l2));
+	EXPECT_EQ(PVMM_MMU_TYPE_WRITABLE, mmu_type(v, MMU_DATA));
+	check_tree(_metadata, self);
+}
+
+/* Entries refused for where the array lies count as rejected. */
+TEST_F(mmu, rejected_counts_bad_arrays)
+{
+	struct mmu_vm *v = &self->v;
+	__u64 st[6], before;
+	__s64 ret, err;
+
+	ASSERT_EQ(0, mmu_stats(v, st));
+	before = st[4];
+	EXPECT_EQ(0, mmu_batch(v, 0, MMU_MEM, 4, &err));
+	EXPECT_EQ(-EFAULT, err);
+	ASSERT_EQ(0, mmu_call(v, 0, PVMM_MMU_CALL_BATCH, (1ULL << 52) - 16, 2,
+			      0, &ret));
+	EXPECT_EQ(-EINVAL, ret);
+	ASSERT_EQ(0, mmu_stats(v, st));
+	EXPECT_EQ(before + 2, st[4]);
+}
+
 TEST(configure)
 {
 	struct pvmm_service_ctl ctl = {
