@@ -136,8 +136,43 @@ void pvmm_gpage_init(struct pvmm_gpage *gp, struct pvmm_vm *vm)
 	gp->page = NULL;
 	gp->kva = NULL;
 	gp->watched = false;
+	gp->charged = false;
 }
 EXPORT_SYMBOL_GPL(pvmm_gpage_init);
+
+/*
+ * One page of locked memory for an active record, charged to the VMM's mm
+ * in the VMM's thread, so that its RLIMIT_MEMLOCK and CAP_IPC_LOCK apply;
+ * re-pins of the same record are not charged again. gpages_lock held.
+ */
+static int pvmm_gpage_charge(struct pvmm_gpage *gp)
+{
+	int r;
+
+	if (gp->charged)
+		return 0;
+	if (current->mm != gp->vm->mm)
+		return -EFAULT;
+	r = account_locked_vm(gp->vm->mm, 1, true);
+	if (r)
+		return r;
+	gp->charged = true;
+	return 0;
+}
+
+static void pvmm_gpage_uncharge(struct pvmm_gpage *gp)
+{
+	struct mm_struct *mm = gp->vm->mm;
+
+	if (!gp->charged)
+		return;
+	gp->charged = false;
+	/* an mm past its exit has no locked memory left to give back */
+	if (mmget_not_zero(mm)) {
+		account_locked_vm(mm, 1, false);
+		mmput(mm);
+	}
+}
 
 /* Take the page out of the record: atomic users see NULL from now on. */
 static struct page *pvmm_gpage_take(struct pvmm_gpage *gp)
@@ -320,7 +355,8 @@ void pvmm_gpages_repin(struct work_struct *work)
  * Call from a thread of the VMM (a forwarded guest call). An active
  * record is moved to @gpa.
  *
- * Return: 0, -EINVAL for a bad length, alignment or page crossing, or
+ * Return: 0, -EINVAL for a bad length, alignment or page crossing,
+ * -ENOMEM when the page would take the VMM past its RLIMIT_MEMLOCK, or
  * -EFAULT when @gpa is outside the memslots or cannot be pinned.
  */
 int pvmm_gpage_activate(struct pvmm_gpage *gp, u64 gpa, u32 len)
@@ -337,10 +373,13 @@ int pvmm_gpage_activate(struct pvmm_gpage *gp, u64 gpa, u32 len)
 	pvmm_gpage_unpin(gp);
 	gp->gpa = gpa;
 	gp->len = len;
-	r = pvmm_gpage_pin(gp);
+	r = pvmm_gpage_charge(gp);
+	if (!r)
+		r = pvmm_gpage_pin(gp);
 	if (r) {
 		/* nothing of a failed activation stays: not even the watch */
 		pvmm_gpage_unwatch(gp);
+		pvmm_gpage_uncharge(gp);
 		list_del_init(&gp->node);
 		gp->active = false;
 	} else if (!gp->active) {
@@ -377,6 +416,7 @@ void pvmm_gpage_deactivate(struct pvmm_gpage *gp)
 {
 	mutex_lock(&gp->vm->gpages_lock);
 	pvmm_gpage_unpin(gp);
+	pvmm_gpage_uncharge(gp);
 	list_del_init(&gp->node);
 	gp->active = false;
 	mutex_unlock(&gp->vm->gpages_lock);
@@ -428,6 +468,7 @@ void pvmm_gpages_release(struct pvmm_vm *vm)
 	WARN_ON_ONCE(!list_empty(&vm->gpages));
 	list_for_each_entry_safe(gp, tmp, &vm->gpages, node) {
 		pvmm_gpage_unpin(gp);
+		pvmm_gpage_uncharge(gp);
 		list_del_init(&gp->node);
 		gp->active = false;
 	}

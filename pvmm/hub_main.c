@@ -10,6 +10,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
+#include <linux/cred.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -95,6 +96,7 @@ static int pvmm_dev_open(struct inode *inode, struct file *filp)
 	INIT_WORK(&vm->gpages_work, pvmm_gpages_repin);
 	xa_init(&vm->vcpus);
 	vm->pid = task_tgid_vnr(current);
+	vm->uid = current_uid();
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 	pvmm_debugfs_vm_add(vm);

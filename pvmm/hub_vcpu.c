@@ -11,8 +11,10 @@
  * task_work, or it dies with the thread.
  */
 #include <linux/anon_inodes.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
@@ -33,13 +35,58 @@ struct pvmm_binding {
 
 static atomic_t pvmm_nr_bindings = ATOMIC_INIT(0);
 
+static unsigned int pvmm_max_bindings_per_thread = 4;
+module_param_named(max_bindings_per_thread, pvmm_max_bindings_per_thread,
+		   uint, 0644);
+MODULE_PARM_DESC(max_bindings_per_thread,
+		 "vCPUs one thread may have bound at once (default 4)");
+
+static unsigned int pvmm_max_vcpus_per_user = 4096;
+module_param_named(max_vcpus_per_user, pvmm_max_vcpus_per_user, uint, 0644);
+MODULE_PARM_DESC(max_vcpus_per_user,
+		 "vCPUs the VMs of one user may have at once (default 4096)");
+
+/* vCPUs per real uid, as xarray values; under pvmm_user_lock */
+static DEFINE_MUTEX(pvmm_user_lock);
+static DEFINE_XARRAY(pvmm_user_vcpus);
+
+static int pvmm_vcpu_charge(struct pvmm_vm *vm)
+{
+	unsigned long uid = __kuid_val(vm->uid), n;
+	int r = 0;
+
+	mutex_lock(&pvmm_user_lock);
+	n = xa_to_value(xa_load(&pvmm_user_vcpus, uid) ?: xa_mk_value(0));
+	if (n >= READ_ONCE(pvmm_max_vcpus_per_user))
+		r = -EDQUOT;
+	else
+		r = xa_err(xa_store(&pvmm_user_vcpus, uid, xa_mk_value(n + 1),
+				    GFP_KERNEL));
+	mutex_unlock(&pvmm_user_lock);
+	return r;
+}
+
+static void pvmm_vcpu_uncharge(struct pvmm_vm *vm)
+{
+	unsigned long uid = __kuid_val(vm->uid), n;
+
+	mutex_lock(&pvmm_user_lock);
+	n = xa_to_value(xa_load(&pvmm_user_vcpus, uid) ?: xa_mk_value(0));
+	if (WARN_ON_ONCE(!n) || n == 1)
+		xa_erase(&pvmm_user_vcpus, uid);
+	else
+		xa_store(&pvmm_user_vcpus, uid, xa_mk_value(n - 1), GFP_KERNEL);
+	mutex_unlock(&pvmm_user_lock);
+}
+
 static void pvmm_pn_sched_in(struct preempt_notifier *pn, int cpu)
 {
 	struct pvmm_binding *b = container_of(pn, struct pvmm_binding, pn);
 	struct pvmm_vcpu *vcpu = rcu_dereference_sched(b->vcpu);
 	unsigned int i;
 
-	if (!vcpu)
+	/* after an exec, the thread is no VMM's any more */
+	if (!vcpu || current->mm != vcpu->vm->mm)
 		return;
 	WRITE_ONCE(vcpu->sched_in, vcpu->sched_in + 1);
 	for (i = 0; i < vcpu->vm->nr_hooks; i++)
@@ -54,7 +101,7 @@ static void pvmm_pn_sched_out(struct preempt_notifier *pn,
 	struct pvmm_vcpu *vcpu = rcu_dereference_sched(b->vcpu);
 	unsigned int i;
 
-	if (!vcpu)
+	if (!vcpu || current->mm != vcpu->vm->mm)
 		return;
 	WRITE_ONCE(vcpu->sched_out, vcpu->sched_out + 1);
 	for (i = 0; i < vcpu->vm->nr_hooks; i++)
@@ -67,12 +114,19 @@ static struct preempt_ops pvmm_pn_ops = {
 	.sched_out = pvmm_pn_sched_out,
 };
 
+/*
+ * Each binding holds a reference on the module: the scheduler walks its
+ * notifier in the thread's list until the thread itself unhooks it, which
+ * a stopped or traced thread may not do for a long time; rmmod then says
+ * the module is busy instead of waiting for it.
+ */
 static void pvmm_binding_free(struct pvmm_binding *b)
 {
 	put_task_struct(b->task);
 	kfree(b);
 	if (atomic_dec_and_test(&pvmm_nr_bindings))
 		wake_up_var(&pvmm_nr_bindings);
+	module_put(THIS_MODULE);
 }
 
 /* In the bound thread: nothing else walks its notifier list meanwhile. */
@@ -160,12 +214,30 @@ struct task_struct *pvmm_vcpu_task_get(struct pvmm_vcpu *vcpu)
 
 	spin_lock(&vcpu->task_lock);
 	t = vcpu->task;
-	if (t)
+	/* a thread that exec'd or is exiting is no VMM thread any more */
+	if (t && READ_ONCE(t->mm) == vcpu->vm->mm)
 		get_task_struct(t);
+	else
+		t = NULL;
 	spin_unlock(&vcpu->task_lock);
 	return t;
 }
 EXPORT_SYMBOL_GPL(pvmm_vcpu_task_get);
+
+/*
+ * Bindings hooked on the calling thread, detached ones included: only the
+ * thread itself changes its notifier list, so it may walk it.
+ */
+static unsigned int pvmm_thread_bindings(void)
+{
+	struct preempt_notifier *pn;
+	unsigned int n = 0;
+
+	hlist_for_each_entry(pn, &current->preempt_notifiers, link)
+		if (pn->ops == &pvmm_pn_ops)
+			n++;
+	return n;
+}
 
 static long pvmm_vcpu_bind(struct pvmm_vcpu *vcpu)
 {
@@ -189,11 +261,16 @@ static long pvmm_vcpu_bind(struct pvmm_vcpu *vcpu)
 		pvmm_binding_detach(old);
 	}
 
+	if (pvmm_thread_bindings() >= READ_ONCE(pvmm_max_bindings_per_thread)) {
+		mutex_unlock(&vcpu->lock);
+		return -EMLINK;
+	}
 	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
 	if (!b) {
 		mutex_unlock(&vcpu->lock);
 		return -ENOMEM;
 	}
+	__module_get(THIS_MODULE);	/* an open vCPU file holds one */
 	atomic_inc(&pvmm_nr_bindings);
 	b->task = get_task_struct(current);
 	RCU_INIT_POINTER(b->vcpu, vcpu);
@@ -307,6 +384,7 @@ static void pvmm_vcpu_free(struct work_struct *work)
 			vm->hooks[i]->vcpu_destroy(vcpu);
 	atomic64_add(vcpu->calls, &vm->calls);
 	atomic64_add(vcpu->calls_unsupported, &vm->calls_unsupported);
+	pvmm_vcpu_uncharge(vm);
 	kfree(vcpu);
 	pvmm_vm_put(vm);
 }
@@ -342,10 +420,16 @@ static const struct file_operations pvmm_vcpu_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * The vCPU is published in vm->vcpus, where other vCPUs' calls find it
+ * under RCU, only once every service has set it up and its file exists:
+ * a failure before that frees what nobody else could have seen.
+ */
 int pvmm_vcpu_create(struct pvmm_vm *vm, unsigned long id)
 {
 	struct pvmm_vcpu *vcpu;
-	int r, i;
+	struct file *file;
+	int r, i, fd;
 
 	if (id >= pvmm_max_vcpus)
 		return -EINVAL;
@@ -358,11 +442,15 @@ int pvmm_vcpu_create(struct pvmm_vm *vm, unsigned long id)
 	spin_lock_init(&vcpu->task_lock);
 
 	mutex_lock(&vm->lock);
-	r = xa_insert(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);
+	/* Reserved: lookups see NULL until the store below. */
+	r = xa_insert(&vm->vcpus, id, NULL, GFP_KERNEL_ACCOUNT);
 	if (r) {
 		r = r == -EBUSY ? -EEXIST : r;
 		goto err_unlock;
 	}
+	r = pvmm_vcpu_charge(vm);
+	if (r)
+		goto err_release;
 	for (i = 0; i < vm->nr_hooks; i++) {
 		if (!vm->hooks[i]->vcpu_init)
 			continue;
@@ -370,24 +458,33 @@ int pvmm_vcpu_create(struct pvmm_vm *vm, unsigned long id)
 		if (r)
 			goto err_hooks;
 	}
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		r = fd;
+		goto err_hooks;
+	}
+	file = anon_inode_getfile("pvmm-vcpu", &pvmm_vcpu_fops, vcpu, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		r = PTR_ERR(file);
+		goto err_hooks;
+	}
 	vm->vcpus_created = true;
 	vm->nr_vcpus++;
 	kref_get(&vm->kref);
-	r = anon_inode_getfd("pvmm-vcpu", &pvmm_vcpu_fops, vcpu,
-			     O_RDWR | O_CLOEXEC);
-	if (r < 0) {
-		vm->nr_vcpus--;
-		pvmm_vm_put(vm);	/* never the last: the VM file holds one */
-		goto err_hooks;
-	}
+	/* Cannot fail: the slot is reserved. */
+	xa_store(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);
 	mutex_unlock(&vm->lock);
-	return r;
+	fd_install(fd, file);
+	return fd;
 
 err_hooks:
 	while (--i >= 0)
 		if (vm->hooks[i]->vcpu_destroy)
 			vm->hooks[i]->vcpu_destroy(vcpu);
-	xa_erase(&vm->vcpus, id);
+	pvmm_vcpu_uncharge(vm);
+err_release:
+	xa_release(&vm->vcpus, id);
 err_unlock:
 	mutex_unlock(&vm->lock);
 	kfree(vcpu);

@@ -10,8 +10,9 @@
  *    runnable (it was preempted), never when it blocks or halts.
  * A vCPU spinning on a lock whose holder was preempted can yield its CPU
  * to the holder (yield_to), at a rate the host caps; a vCPU entering a
- * critical section can ask to be favoured (nice -20) for a time the host
- * caps, within a per-VM budget, ended by a timer whatever the guest does.
+ * critical section can ask to be favoured (the lowest nice value its
+ * thread may set itself) for a time the host caps, within a per-VM
+ * budget, ended by a timer whatever the guest does.
  *
  * A worker samples every bound vCPU thread each place_period_ms: it
  * refreshes the steal and steal rate in the guest's record (a thread that
@@ -20,6 +21,7 @@
  * less contended CPUs of the affinity mask their VMM gave them
  * (pvmm_place_decide() decides).
  */
+#include <linux/capability.h>
 #include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/hrtimer.h>
@@ -28,6 +30,8 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
+#include <linux/sched/prio.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -178,6 +182,7 @@ struct pvmm_sched_vcpu {
 	struct hrtimer boost_timer;
 	struct task_struct *boosted;	/* referenced while boosted */
 	long saved_nice;
+	long boost_nice;		/* what the boost set */
 	struct pvmm_sched_place pl;	/* under pvmm_sched_place_lock */
 };
 
@@ -343,17 +348,21 @@ static void pvmm_sched_boost_end(struct pvmm_sched_vcpu *sv)
 {
 	struct task_struct *t;
 	unsigned long flags;
-	long nice;
+	long nice, boost;
 
 	spin_lock_irqsave(&sv->boost_lock, flags);
 	t = sv->boosted;
 	sv->boosted = NULL;
 	nice = sv->saved_nice;
+	boost = sv->boost_nice;
 	spin_unlock_irqrestore(&sv->boost_lock, flags);
 	if (!t)
 		return;
-	/* a nice value the VMM set during the boost stays */
-	if (task_nice(t) == MIN_NICE)
+	/*
+	 * A nice value the VMM set during the boost stays: it could set it
+	 * only within its own limits, as the boost was.
+	 */
+	if (task_nice(t) == boost)
 		set_user_nice(t, nice);
 	put_task_struct(t);
 }
@@ -365,10 +374,27 @@ static enum hrtimer_restart pvmm_sched_boost_timer(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
+/*
+ * The lowest nice value the calling thread could set itself
+ * (setpriority(2)): its RLIMIT_NICE, or any with CAP_SYS_NICE. A boost
+ * goes no lower, so that it gives the VMM nothing it did not have; the
+ * operator grants more the usual way, with RLIMIT_NICE (LimitNICE=).
+ */
+static long pvmm_sched_nice_floor(void)
+{
+	unsigned long lim = rlimit(RLIMIT_NICE);	/* 20 - lowest nice */
+
+	if (lim >= MAX_NICE - MIN_NICE + 1 ||
+	    ns_capable_noaudit(&init_user_ns, CAP_SYS_NICE))
+		return MIN_NICE;
+	return min_t(long, rlimit_to_nice(lim), MAX_NICE);
+}
+
 static s64 pvmm_sched_boost(struct pvmm_vcpu *vcpu, u64 us)
 {
 	struct pvmm_sched_vm *svm = vcpu->vm->svc_priv[PVMM_SVC_SCHED];
 	struct pvmm_sched_vcpu *sv = pvmm_sched_vcpu(vcpu);
+	long nice = pvmm_sched_nice_floor();
 	unsigned long flags;
 
 	if (!us)
@@ -378,6 +404,9 @@ static s64 pvmm_sched_boost(struct pvmm_vcpu *vcpu, u64 us)
 		return -EBUSY;		/* boosting switched off */
 	if (READ_ONCE(sv->boosted))
 		return -EALREADY;
+	/* nothing to gain: the thread is already as favoured as it may be */
+	if (nice >= task_nice(current))
+		return -EPERM;
 	if (!pvmm_sched_budget_take(svm, us * NSEC_PER_USEC)) {
 		sv->boosts_refused++;
 		return -EBUSY;
@@ -385,9 +414,10 @@ static s64 pvmm_sched_boost(struct pvmm_vcpu *vcpu, u64 us)
 	sv->boosts++;
 	spin_lock_irqsave(&sv->boost_lock, flags);
 	sv->saved_nice = task_nice(current);
+	sv->boost_nice = nice;
 	sv->boosted = get_task_struct(current);
 	spin_unlock_irqrestore(&sv->boost_lock, flags);
-	set_user_nice(current, MIN_NICE);
+	set_user_nice(current, nice);
 	hrtimer_start(&sv->boost_timer, ns_to_ktime(us * NSEC_PER_USEC),
 		      HRTIMER_MODE_REL_SOFT);
 	return us;
@@ -838,16 +868,21 @@ static int pvmm_sched_vm_ctl(struct pvmm_vm *vm, u32 op, const u64 *in,
 /*
  * Records under a changed memslot lost their pin: pin them again. The
  * next sched-in, or the worker for a thread that runs alone, publishes.
+ * Called with vm->lock held.
  */
 static void pvmm_sched_memslots_changed(struct pvmm_vm *vm)
 {
-	struct pvmm_sched_vm *svm = vm->svc_priv[PVMM_SVC_SCHED];
-	struct pvmm_sched_vcpu *sv;
+	struct pvmm_vcpu *vcpu;
+	unsigned long id;
 
-	mutex_lock(&pvmm_sched_place_lock);
-	list_for_each_entry(sv, &svm->vcpus, pl.node)
-		pvmm_gpage_refresh(&sv->rec);
-	mutex_unlock(&pvmm_sched_place_lock);
+	/*
+	 * Pinning may fault, and a fault on a mapping the VMM serves itself
+	 * may take forever: only this VM's lock is held meanwhile, under
+	 * which every vCPU in vm->vcpus stays (release erases it with it).
+	 */
+	lockdep_assert_held(&vm->lock);
+	xa_for_each(&vm->vcpus, id, vcpu)
+		pvmm_gpage_refresh(&pvmm_sched_vcpu(vcpu)->rec);
 }
 
 static const struct pvmm_service pvmm_sched_service = {

@@ -20,6 +20,7 @@
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
@@ -58,6 +59,7 @@ struct pvmm_service;
  * @debugfs: this VM's debugfs directory
  * @id: number of this VM in debugfs
  * @pid: thread group that created the VM
+ * @uid: real user of the opener; its vCPUs count against max_vcpus_per_user
  */
 struct pvmm_vm {
 	struct kref kref;
@@ -84,6 +86,7 @@ struct pvmm_vm {
 	struct dentry *debugfs;
 	int id;
 	pid_t pid;
+	kuid_t uid;
 };
 
 /**
@@ -278,8 +281,11 @@ int pvmm_guest_backing(struct pvmm_vm *vm, u64 gpa, u64 len,
  * @mni: watches the VMM's mapping of the page while @watched
  * @uaddr: the VMM's address of the page, while @watched
  * @watched: @mni is inserted
+ * @charged: the page is charged to the VMM's RLIMIT_MEMLOCK (while active)
  *
- * A record is pinned on activation; a memslot change under it, or the
+ * A record is pinned on activation and charged, as KVM, vhost and VFIO
+ * charge their long-term pins, to the VMM's locked memory (RLIMIT_MEMLOCK
+ * unless it has CAP_IPC_LOCK) until it is deactivated; a memslot change under it, or the
  * VM's teardown, drops the pin, and so does any change of the VMM's
  * mapping of its page (a hole punched in the memfd, MADV_DONTNEED,
  * munmap): the hub's worker then pins the page mapped there now, and
@@ -300,6 +306,7 @@ struct pvmm_gpage {
 	struct mmu_interval_notifier mni;
 	unsigned long uaddr;
 	bool watched;
+	bool charged;
 };
 
 void pvmm_gpage_init(struct pvmm_gpage *gp, struct pvmm_vm *vm);
