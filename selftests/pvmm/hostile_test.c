@@ -49,10 +49,12 @@ static int as_user(int (*fn)(void *), void *arg, long nice_lim, long memlock)
 		struct rlimit r;
 		gid_t g = HOSTILE_UID;
 
-		r.rlim_cur = r.rlim_max = nice_lim;
+		r.rlim_cur = nice_lim;
+		r.rlim_max = nice_lim;
 		if (nice_lim >= 0 && setrlimit(RLIMIT_NICE, &r))
 			_exit(101);
-		r.rlim_cur = r.rlim_max = memlock;
+		r.rlim_cur = memlock;
+		r.rlim_max = memlock;
 		if (memlock >= 0 && setrlimit(RLIMIT_MEMLOCK, &r))
 			_exit(102);
 		if (setgroups(1, &g) || setresgid(g, g, g) ||
