@@ -13,7 +13,9 @@
 #include <linux/pvclock_gtod.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 #include <linux/timekeeper_internal.h>
+#include <linux/workqueue.h>
 #include <asm/tsc.h>
 
 #include <pvmm/service.h>
@@ -21,8 +23,9 @@
 #include "clock_core.h"
 
 struct pvmm_clock_vcpu {
-	struct list_head node;		/* in pvmm_clock_vm.vcpus, RCU */
+	struct list_head node;		/* in pvmm_clock_vm.vcpus, RCU + SRCU */
 	struct rcu_head rcu;
+	struct rcu_head srcu;
 	struct pvmm_gpage rec;
 	raw_spinlock_t lock;		/* one writer of the record at a time */
 	u32 version;			/* the host's copy; guests may scribble */
@@ -31,19 +34,35 @@ struct pvmm_clock_vcpu {
 };
 
 struct pvmm_clock_vm {
-	struct list_head node;		/* in pvmm_clock_vms, RCU */
+	struct list_head node;		/* in pvmm_clock_vms, RCU + SRCU */
 	struct rcu_head rcu;
+	struct rcu_head srcu;
 	struct mutex lock;		/* vcpus changes, VMM controls */
 	struct list_head vcpus;
+	unsigned int nr_vcpus;		/* written under @lock */
+	u64 gen;			/* host clock change last written */
 	raw_spinlock_t offs_lock;	/* the three fields below */
 	s64 ns_offset;
 	s64 tsc_offset;
 	u64 disruptions;
 };
 
-/* The host clock that records were last built from. */
+/* The host clock that records were last built from, and its changes. */
 static DEFINE_RAW_SPINLOCK(pvmm_clock_host_lock);
 static struct pvmm_clock_host pvmm_clock_host_cur;
+static u64 pvmm_clock_host_gen;
+
+/*
+ * A host clock change rewrites at most this many records in hard IRQ
+ * context, whole VMs in list order; the other VMs are rewritten by a
+ * worker that may sleep between records (SRCU protects its walk).
+ */
+#define PVMM_CLOCK_IRQ_RECORDS	64
+DEFINE_STATIC_SRCU(pvmm_clock_srcu);
+static unsigned int pvmm_clock_irq_max;	/* most records one irq_work wrote */
+module_param_named(irq_records_max, pvmm_clock_irq_max, uint, 0444);
+MODULE_PARM_DESC(irq_records_max,
+		 "Most records one host clock change rewrote in hard IRQ context");
 
 static DEFINE_MUTEX(pvmm_clock_vms_lock);
 static LIST_HEAD(pvmm_clock_vms);
@@ -51,13 +70,16 @@ static LIST_HEAD(pvmm_clock_vms);
 /* TSC rate from calibration, for hosts whose clocksource is not the TSC */
 static u32 pvmm_clock_tsc_mult, pvmm_clock_tsc_shift;
 
-static void pvmm_clock_host_get(struct pvmm_clock_host *h)
+static u64 pvmm_clock_host_get(struct pvmm_clock_host *h)
 {
 	unsigned long flags;
+	u64 gen;
 
 	raw_spin_lock_irqsave(&pvmm_clock_host_lock, flags);
 	*h = pvmm_clock_host_cur;
+	gen = pvmm_clock_host_gen;
 	raw_spin_unlock_irqrestore(&pvmm_clock_host_lock, flags);
+	return gen;
 }
 
 /* Without a TSC timekeeper: anchor this CPU's TSC to the clock now. */
@@ -113,22 +135,75 @@ static void pvmm_clock_write_now(struct pvmm_clock_vm *cvm,
 	pvmm_clock_write(cvm, cv, &h);
 }
 
-/* Rewrite every record of every VM: the host clock changed. */
-static void pvmm_clock_refresh_all(struct irq_work *work)
+/* The VMs the irq_work left: in process context, a record at a time. */
+static void pvmm_clock_refresh_rest(struct work_struct *work)
 {
 	struct pvmm_clock_vcpu *cv;
 	struct pvmm_clock_vm *cvm;
 	struct pvmm_clock_host h;
+	u64 gen = pvmm_clock_host_get(&h);
+	int idx;
 
-	pvmm_clock_host_get(&h);
-	rcu_read_lock();
-	list_for_each_entry_rcu(cvm, &pvmm_clock_vms, node)
-		list_for_each_entry_rcu(cv, &cvm->vcpus, node)
+	idx = srcu_read_lock(&pvmm_clock_srcu);
+	list_for_each_entry_srcu(cvm, &pvmm_clock_vms, node,
+				 srcu_read_lock_held(&pvmm_clock_srcu)) {
+		if (READ_ONCE(cvm->gen) == gen)
+			continue;
+		list_for_each_entry_srcu(cv, &cvm->vcpus, node,
+					 srcu_read_lock_held(&pvmm_clock_srcu)) {
 			pvmm_clock_write(cvm, cv, &h);
-	rcu_read_unlock();
+			cond_resched();
+		}
+		WRITE_ONCE(cvm->gen, gen);
+	}
+	srcu_read_unlock(&pvmm_clock_srcu, idx);
 }
 
-static DEFINE_IRQ_WORK(pvmm_clock_irq_work, pvmm_clock_refresh_all);
+static DECLARE_WORK(pvmm_clock_rest_work, pvmm_clock_refresh_rest);
+
+/*
+ * The host clock changed: rewrite the records of as many whole VMs as fit
+ * in PVMM_CLOCK_IRQ_RECORDS at once, and leave the others to the worker,
+ * so that the time spent here does not grow with what users create.
+ */
+static void pvmm_clock_refresh_irq(struct irq_work *work)
+{
+	unsigned int budget = PVMM_CLOCK_IRQ_RECORDS, n, done = 0;
+	struct pvmm_clock_vcpu *cv;
+	struct pvmm_clock_vm *cvm;
+	struct pvmm_clock_host h;
+	u64 gen = pvmm_clock_host_get(&h);
+	bool rest = false, whole;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(cvm, &pvmm_clock_vms, node) {
+		n = READ_ONCE(cvm->nr_vcpus);
+		if (n > budget) {
+			rest = true;
+			continue;
+		}
+		whole = true;
+		list_for_each_entry_rcu(cv, &cvm->vcpus, node) {
+			if (!budget) {
+				whole = false;	/* it grew meanwhile */
+				break;
+			}
+			pvmm_clock_write(cvm, cv, &h);
+			budget--;
+			done++;
+		}
+		if (whole)
+			WRITE_ONCE(cvm->gen, gen);
+		rest |= !whole;
+	}
+	rcu_read_unlock();
+	if (done > READ_ONCE(pvmm_clock_irq_max))
+		WRITE_ONCE(pvmm_clock_irq_max, done);
+	if (rest)
+		queue_work(system_highpri_wq, &pvmm_clock_rest_work);
+}
+
+static DEFINE_IRQ_WORK(pvmm_clock_irq_work, pvmm_clock_refresh_irq);
 
 static void pvmm_clock_from_tk(const struct timekeeper *tk,
 			       struct pvmm_clock_host *h)
@@ -162,8 +237,10 @@ static int pvmm_clock_gtod_notify(struct notifier_block *nb,
 	pvmm_clock_from_tk(priv, &h);
 	raw_spin_lock(&pvmm_clock_host_lock);
 	changed = pvmm_clock_host_changed(&pvmm_clock_host_cur, &h);
-	if (changed)
+	if (changed) {
 		pvmm_clock_host_cur = h;
+		pvmm_clock_host_gen++;
+	}
 	raw_spin_unlock(&pvmm_clock_host_lock);
 	if (changed)
 		irq_work_queue(&pvmm_clock_irq_work);
@@ -356,6 +433,23 @@ static int pvmm_clock_vm_init(struct pvmm_vm *vm)
 	return 0;
 }
 
+/* The worker's walk is over (SRCU); the irq_work's goes on (RCU). */
+static void pvmm_clock_vm_free(struct rcu_head *head)
+{
+	struct pvmm_clock_vm *cvm = container_of(head, struct pvmm_clock_vm,
+						 srcu);
+
+	kfree_rcu(cvm, rcu);
+}
+
+static void pvmm_clock_vcpu_free(struct rcu_head *head)
+{
+	struct pvmm_clock_vcpu *cv = container_of(head, struct pvmm_clock_vcpu,
+						  srcu);
+
+	kfree_rcu(cv, rcu);
+}
+
 static void pvmm_clock_vm_destroy(struct pvmm_vm *vm)
 {
 	struct pvmm_clock_vm *cvm = pvmm_clock_vm(vm);
@@ -364,7 +458,7 @@ static void pvmm_clock_vm_destroy(struct pvmm_vm *vm)
 	list_del_rcu(&cvm->node);
 	mutex_unlock(&pvmm_clock_vms_lock);
 	WARN_ON_ONCE(!list_empty(&cvm->vcpus));
-	kfree_rcu(cvm, rcu);
+	call_srcu(&pvmm_clock_srcu, &cvm->srcu, pvmm_clock_vm_free);
 }
 
 static int pvmm_clock_vcpu_init(struct pvmm_vcpu *vcpu)
@@ -380,6 +474,7 @@ static int pvmm_clock_vcpu_init(struct pvmm_vcpu *vcpu)
 	vcpu->svc_priv[PVMM_SVC_CLOCK] = cv;
 	mutex_lock(&cvm->lock);
 	list_add_tail_rcu(&cv->node, &cvm->vcpus);
+	WRITE_ONCE(cvm->nr_vcpus, cvm->nr_vcpus + 1);
 	mutex_unlock(&cvm->lock);
 	return 0;
 }
@@ -392,9 +487,10 @@ static void pvmm_clock_vcpu_destroy(struct pvmm_vcpu *vcpu)
 	pvmm_gpage_deactivate(&cv->rec);
 	mutex_lock(&cvm->lock);
 	list_del_rcu(&cv->node);
+	WRITE_ONCE(cvm->nr_vcpus, cvm->nr_vcpus - 1);
 	mutex_unlock(&cvm->lock);
-	/* the irq_work may still be looking at it */
-	kfree_rcu(cv, rcu);
+	/* the irq_work or the worker may still be looking at it */
+	call_srcu(&pvmm_clock_srcu, &cv->srcu, pvmm_clock_vcpu_free);
 }
 
 static const struct pvmm_service pvmm_clock_service = {
@@ -428,6 +524,7 @@ static int __init pvmm_clock_init(void)
 	if (r) {
 		pvclock_gtod_unregister_notifier(&pvmm_clock_gtod_nb);
 		irq_work_sync(&pvmm_clock_irq_work);
+		cancel_work_sync(&pvmm_clock_rest_work);
 	}
 	return r;
 }
@@ -437,7 +534,9 @@ static void __exit pvmm_clock_exit(void)
 	pvmm_service_unregister(&pvmm_clock_service);
 	pvclock_gtod_unregister_notifier(&pvmm_clock_gtod_nb);
 	irq_work_sync(&pvmm_clock_irq_work);
-	/* kfree_rcu() callbacks of the last VMs */
+	cancel_work_sync(&pvmm_clock_rest_work);
+	/* call_srcu(), then kfree_rcu() callbacks of the last VMs */
+	srcu_barrier(&pvmm_clock_srcu);
 	rcu_barrier();
 }
 

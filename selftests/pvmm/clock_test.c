@@ -435,4 +435,128 @@ TEST_F_TIMEOUT(clock, accuracy_while_slewing, 120)
 	free(e.hist);
 }
 
+/*
+ * Many records: a host clock change rewrites at most 64 of them in hard
+ * IRQ context, the rest from a worker, and every one of them ends on the
+ * same host clock as a small VM's.
+ */
+#define MANY_THREADS	50
+#define MANY_PER_THREAD	4	/* max_bindings_per_thread */
+
+struct many {
+	int vm;
+	char *mem;
+	pthread_barrier_t ready, done;
+	int errors;
+};
+
+struct many_thread {
+	struct many *m;
+	int first;
+};
+
+static void *many_bind(void *arg)
+{
+	struct many_thread *t = arg;
+	int fd[MANY_PER_THREAD], i;
+
+	for (i = 0; i < MANY_PER_THREAD; i++) {
+		fd[i] = ioctl(t->m->vm, PVMM_CREATE_VCPU, t->first + i);
+		if (fd[i] < 0 || ioctl(fd[i], PVMM_VCPU_BIND) ||
+		    vmm_call2(fd[i], PVMM_CLOCK_ENABLE,
+			      (t->first + i) * PVMM_CLOCK_RECORD_SIZE, 0))
+			__atomic_add_fetch(&t->m->errors, 1, __ATOMIC_RELAXED);
+	}
+	pthread_barrier_wait(&t->m->ready);
+	pthread_barrier_wait(&t->m->done);
+	for (i = 0; i < MANY_PER_THREAD; i++)
+		close(fd[i]);
+	return NULL;
+}
+
+/* The host clock a record was built from, read as a guest reads it. */
+static int many_snap(const struct pvmm_clock_record *r, __u64 out[3])
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		__u32 v = __atomic_load_n(&r->version, __ATOMIC_ACQUIRE);
+
+		out[0] = __atomic_load_n(&r->tsc_timestamp, __ATOMIC_RELAXED);
+		out[1] = __atomic_load_n(&r->system_time, __ATOMIC_RELAXED);
+		out[2] = __atomic_load_n(&r->tsc_to_system_mul,
+					 __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (!(v & 1) &&
+		    v == __atomic_load_n(&r->version, __ATOMIC_RELAXED))
+			return 0;
+	}
+	return -1;
+}
+
+TEST(refresh_of_many_records)
+{
+	const int n = MANY_THREADS * MANY_PER_THREAD;
+	struct many_thread th[MANY_THREADS];
+	pthread_t tid[MANY_THREADS];
+	struct pvmm_clock_record *rec;
+	struct clock_vm small;
+	struct many m = {};
+	__u64 want[3], got[3];
+	int i, memfd, round, same = 0;
+	long irq_max = -1;
+	FILE *f;
+
+	if (!clock_host_tsc())
+		SKIP(return, "the host clocksource is not the TSC");
+	ASSERT_EQ(0, clock_vm_open(&small, 1 << 20, 0));
+	ASSERT_EQ(0, vmm_call2(small.vcpu, PVMM_CLOCK_ENABLE, 0, 0));
+	m.vm = vmm_open();
+	m.mem = vmm_memfd_map(1 << 20, &memfd);
+	ASSERT_LE(0, m.vm);
+	ASSERT_NE(NULL, m.mem);
+	ASSERT_EQ(0, vmm_set_slot(m.vm, 0, 0, 1 << 20, m.mem, memfd, 0));
+	ASSERT_EQ(0, vmm_ioctl(m.vm, PVMM_ENABLE_SERVICE,
+			       (void *)PVMM_SVC_CLOCK));
+	pthread_barrier_init(&m.ready, NULL, MANY_THREADS + 1);
+	pthread_barrier_init(&m.done, NULL, MANY_THREADS + 1);
+	for (i = 0; i < MANY_THREADS; i++) {
+		th[i].m = &m;
+		th[i].first = i * MANY_PER_THREAD;
+		ASSERT_EQ(0, pthread_create(&tid[i], NULL, many_bind, &th[i]));
+	}
+	pthread_barrier_wait(&m.ready);
+	EXPECT_EQ(0, m.errors);
+
+	/* the host clock changes many times while slewing */
+	ASSERT_EQ(0, clock_slew_ppm(500));
+	usleep(500000);
+	ASSERT_EQ(0, clock_slew_ppm(0));
+	/* then every record, small VM's and many, shows the same clock */
+	rec = (struct pvmm_clock_record *)m.mem;
+	for (round = 0; round < 50 && same < n; round++) {
+		usleep(20000);
+		if (many_snap((struct pvmm_clock_record *)small.mem, want))
+			continue;
+		for (same = 0, i = 0; i < n; i++)
+			if (!many_snap(&rec[i], got) &&
+			    !memcmp(got, want, sizeof(got)))
+				same++;
+	}
+	EXPECT_EQ(n, same);
+	f = fopen("/sys/module/pvmm_clock/parameters/irq_records_max", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fscanf(f, "%ld", &irq_max));
+	fclose(f);
+	TH_LOG("%d of %d records on the small VM's clock after %d rounds; at most %ld records per irq_work",
+	       same, n, round, irq_max);
+	EXPECT_LE(1, irq_max);
+	EXPECT_GE(64, irq_max);
+
+	pthread_barrier_wait(&m.done);
+	for (i = 0; i < MANY_THREADS; i++)
+		pthread_join(tid[i], NULL);
+	close(m.vm);
+	close(memfd);
+	clock_vm_close(&small);
+}
+
 TEST_HARNESS_MAIN
