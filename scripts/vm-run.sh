@@ -66,7 +66,7 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/pvmm,tests}
 cp /bin/busybox "$root/bin/busybox"
 find "$top" -name '*.ko' -not -path '*/.git/*' -exec cp {} "$root/lib/pvmm/" \;
 cp "$top"/selftests/pvmm/*_test "$top"/selftests/pvmm/*_bench "$root/tests/"
-cp "$top/tools/pvmm_demo" "$top/tools/pvmmctl" "$root/bin/"
+cp "$top/tools/pvmm_demo" "$top/tools/pvmmctl" "$top/selftests/pvmm/pvmm_fuzz" "$root/bin/"
 cp "$top/scripts/vm-init.sh" "$root/init"
 printf '%s\n' "${PVMM_VM_CMD:-true}" >"$root/cmd.sh"
 chmod +x "$root/init"
