@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The project's test command (make test): lint, the x86_64 graft build,
-# the KUnit suites under UML and the kselftests in the test VM. Ends with "N passed, N failed" over
-# all KUnit and kselftest cases; exits non-zero on any failure.
+# the KUnit suites under UML, the kselftests in the test VM, and the debug
+# lane (the kselftests and the fuzzer on a lockdep/KASAN/UBSAN kernel).
+# Ends with "N passed, N failed" over all KUnit, kselftest and fuzzer
+# cases; exits non-zero on any failure.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -29,11 +31,27 @@ echo "=== kselftests (test VM)"
 "$top/scripts/vm-run.sh" test 2>&1 | tee "$logs/vm"
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 
+# The debug lane: the same kselftests, then the fuzzer for
+# PVMM_FUZZ_SECONDS (default 300, at least 10^6 operations), on a kernel
+# with lockdep, KASAN, UBSAN and DEBUG_OBJECTS; any report fails it.
+# PVMM_DEBUG_LANE=0 skips it (a quick local run).
+if [ "${PVMM_DEBUG_LANE:-1}" != 0 ]; then
+	echo "=== kselftests and fuzzer on the debug kernel (lockdep, KASAN, UBSAN, DEBUG_OBJECTS)"
+	PVMM_VM_APPEND="pvmm_fuzz=${PVMM_FUZZ_SECONDS:-300} pvmm_fuzz_seed=${PVMM_FUZZ_SEED:-1} ${PVMM_VM_APPEND:-}" \
+		"$top/scripts/vm-run-debug.sh" test 2>&1 | tee "$logs/vm-debug"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+fi
+
 count() { sed -nE "s/^$1: ([0-9]+) passed, ([0-9]+) failed.*/\\$2/p" "$3" | tail -n1; }
 kp=$(count kunit 1 "$logs/kunit"); kf=$(count kunit 2 "$logs/kunit")
 sp=$(count kselftest 1 "$logs/vm"); sf=$(count kselftest 2 "$logs/vm")
 # a suite that printed no count failed as a whole
 [ -n "$kp" ] || { kp=0; kf=$(( ${kf:-0} + 1 )); rc=1; }
 [ -n "$sp" ] || { sp=0; sf=$(( ${sf:-0} + 1 )); rc=1; }
+if [ "${PVMM_DEBUG_LANE:-1}" != 0 ]; then
+	dp=$(count kselftest 1 "$logs/vm-debug"); df=$(count kselftest 2 "$logs/vm-debug")
+	[ -n "$dp" ] || { dp=0; df=$(( ${df:-0} + 1 )); rc=1; }
+	sp=$((sp + dp)); sf=$((sf + df))
+fi
 echo "$((kp + sp)) passed, $((kf + sf)) failed"
 exit $rc

@@ -65,6 +65,14 @@ test)
 			esac
 		done
 	done
+	# the fuzzer, when asked for (pvmm_fuzz=SECONDS on the command line)
+	if [ -n "${pvmm_fuzz:-}" ]; then
+		log "# fuzzer pvmm_fuzz ${pvmm_fuzz} s, seed ${pvmm_fuzz_seed:-1}"
+		echo "<4>pvmm-test: pvmm_fuzz" >/dev/kmsg
+		pvmm_fuzz --seconds "$pvmm_fuzz" --seed "${pvmm_fuzz_seed:-1}" \
+			--min-ops "${pvmm_fuzz_ops:-1000000}" 2>&1 |
+		while IFS= read -r l; do echo "$l" >$out; done
+	fi
 	;;
 bench)
 	for b in /tests/*_bench; do $b >$out 2>&1; done

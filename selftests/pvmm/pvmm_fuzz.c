@@ -596,7 +596,7 @@ static int fz_process(int proc)
 
 int main(int argc, char **argv)
 {
-	double start;
+	double start, next;
 	int i, status, bad = 0;
 	pid_t pids[16];
 
@@ -632,10 +632,23 @@ int main(int argc, char **argv)
 		if (!pids[i])
 			_exit(fz_process(i));
 	}
-	for (i = 0; i < fz_procs; i++) {
-		if (waitpid(pids[i], &status, 0) < 0 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status))
+	/* progress every 30 s: the VM runner takes silence for a hang */
+	for (i = 0, next = start + 30; i < fz_procs;) {
+		pid_t p = waitpid(pids[i], &status, WNOHANG);
+
+		if (p < 0 || (p && (!WIFEXITED(status) || WEXITSTATUS(status))))
 			bad = 1;
+		if (p) {
+			i++;
+			continue;
+		}
+		usleep(100000);
+		if (vmm_now() > next) {
+			printf("# pvmm_fuzz: %lu operations after %.0f s\n",
+			       atomic_load(&fz_sh->ops), vmm_now() - start);
+			fflush(stdout);
+			next += 30;
+		}
 	}
 	/* nothing may stay behind: VMs, bindings, pinned pages */
 	for (i = 0; i < 1000 && (vmm_debugfs_read("vms") ||
