@@ -65,6 +65,13 @@ test)
 			esac
 		done
 	done
+	# The PV MMU's attacks again as an unprivileged VMM would make them.
+	log "# selftest /tests/mmu_test as uid 1000"
+	echo "<4>pvmm-test: mmu_test as uid 1000" >/dev/kmsg
+	{ /bin/pvmm_as_user 1000 /tests/mmu_test
+	  echo "# selftest mmu_test as uid 1000 exit $?"; } 2>&1 |
+	sed 's/^\(\(not \)*ok [0-9]* \)/\1uid1000./' |
+	while IFS= read -r l; do echo "$l" >$out; done
 	# the fuzzer, when asked for (pvmm_fuzz=SECONDS on the command line)
 	if [ -n "${pvmm_fuzz:-}" ]; then
 		log "# fuzzer pvmm_fuzz ${pvmm_fuzz} s, seed ${pvmm_fuzz_seed:-1}"
