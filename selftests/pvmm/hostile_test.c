@@ -261,10 +261,22 @@ static int boost_limited(void *unused)
 	return 0;
 }
 
+#define SCHED_PARAM(name)	"/sys/module/pvmm_sched/parameters/" name
+
 TEST(boost_within_rlimit_nice)
 {
+	long max_us = read_param(SCHED_PARAM("boost_max_us"));
+	long budget = read_param(SCHED_PARAM("boost_budget_ms"));
+
+	/* a boost that outlasts the checks, even on a slow debug kernel */
+	ASSERT_LE(0, max_us);
+	ASSERT_LE(0, budget);
+	ASSERT_EQ(0, write_param(SCHED_PARAM("boost_max_us"), 1000000));
+	ASSERT_EQ(0, write_param(SCHED_PARAM("boost_budget_ms"), 1000));
 	EXPECT_EQ(0, as_user(boost_plain, NULL, 0, -1));
 	EXPECT_EQ(0, as_user(boost_limited, NULL, 25, -1));
+	ASSERT_EQ(0, write_param(SCHED_PARAM("boost_max_us"), max_us));
+	ASSERT_EQ(0, write_param(SCHED_PARAM("boost_budget_ms"), budget));
 }
 
 /* --- pins are charged to RLIMIT_MEMLOCK --- */
