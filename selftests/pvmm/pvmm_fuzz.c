@@ -72,6 +72,8 @@ static int fz_procs = 2, fz_threads = 4;
 struct fz_shared {
 	atomic_ulong ops;
 	atomic_int stuck;
+	/* guest calls a service answered with ret >= 0, by service id */
+	atomic_ulong served[PVMM_SVC_CLOCK + 1];
 };
 
 static struct fz_shared *fz_sh;
@@ -147,6 +149,20 @@ static int fz_pick_vcpu(struct fz_thread *t, struct fz_vm *v)
  * its own), so that no thread touches memory another one unmapped; what
  * a VMM does to it under live records is fz_memory()'s.
  */
+/*
+ * Mostly a vCPU of this thread's own slots: calls are served only in the
+ * thread bound to the vCPU, so that is where the deep paths are.
+ */
+static int fz_own_vcpu(struct fz_thread *t, struct fz_vm *v)
+{
+	unsigned int per = FZ_VCPUS / fz_threads ?: 1;
+	unsigned int slot = t->idx + fz_threads * fz_below(t, per);
+
+	if (fz_below(t, 4) == 0 || slot >= FZ_VCPUS)
+		return fz_pick_vcpu(t, v);
+	return v->vcpu[slot];
+}
+
 static void fz_vm_open(struct fz_thread *t)
 {
 	struct fz_vm *v = fz_pick_vm(t);
@@ -288,7 +304,7 @@ static const __u32 fz_calls[] = {
 static void fz_call(struct fz_thread *t, struct fz_vm *v)
 {
 	struct pvmm_call c = {};
-	int fd = fz_pick_vcpu(t, v), i, tries;
+	int fd = fz_own_vcpu(t, v), i, tries;
 
 	c.nr = fz_below(t, 8) ? fz_calls[fz_below(t, FZ_ARRAY_SIZE(fz_calls))] :
 				(__u32)fz_u64(t);
@@ -325,9 +341,15 @@ static void fz_call(struct fz_thread *t, struct fz_vm *v)
 	if (fz_below(t, 32) == 0)
 		c.out[fz_below(t, 3)] = fz_next(t);
 	/* a preempted call is continued, or abandoned for another one */
-	for (tries = fz_below(t, 64); tries >= 0; tries--)
-		if (ioctl(fd, PVMM_VCPU_CALL, &c) == 0 || errno != EAGAIN)
+	for (tries = fz_below(t, 64); tries >= 0; tries--) {
+		if (ioctl(fd, PVMM_VCPU_CALL, &c) == 0) {
+			if (c.ret >= 0 && (c.nr >> 8) <= PVMM_SVC_CLOCK)
+				atomic_fetch_add(&fz_sh->served[c.nr >> 8], 1);
 			break;
+		}
+		if (errno != EAGAIN)
+			break;
+	}
 }
 
 static void fz_service_ctl(struct fz_thread *t, struct fz_vm *v)
@@ -475,7 +497,7 @@ static void fz_one(struct fz_thread *t)
 	} else if (op < 36) {
 		fz_service_ctl(t, v);
 	} else if (op < 42) {
-		ioctl(fz_pick_vcpu(t, v), PVMM_VCPU_BIND);
+		ioctl(fz_own_vcpu(t, v), PVMM_VCPU_BIND);
 	} else if (op < 80) {
 		fz_call(t, v);
 	} else if (op < 88) {
@@ -669,6 +691,13 @@ int main(int argc, char **argv)
 		printf("# pvmm_fuzz: fewer than %lu operations\n", fz_min_ops);
 		bad = 1;
 	}
+	/* how deep the run went: calls each service carried out */
+	printf("# pvmm_fuzz: calls served: hub %lu, mmu %lu, sched %lu, balloon %lu, clock %lu\n",
+	       atomic_load(&fz_sh->served[PVMM_SVC_HUB]),
+	       atomic_load(&fz_sh->served[PVMM_SVC_MMU]),
+	       atomic_load(&fz_sh->served[PVMM_SVC_SCHED]),
+	       atomic_load(&fz_sh->served[PVMM_SVC_BALLOON]),
+	       atomic_load(&fz_sh->served[PVMM_SVC_CLOCK]));
 	printf("%sok 1 pvmm_fuzz seed %llu\n", bad ? "not " : "",
 	       (unsigned long long)fz_seed);
 	printf("# Totals: pass:%d fail:%d\n", !bad, bad);
