@@ -489,6 +489,9 @@ TEST(stopped_thread_binding_holds_module)
 	pid_t pid, helper;
 	char *mem, c;
 
+	/* the earlier tests' files and bindings go first: a stable base */
+	ASSERT_EQ(0, vmm_debugfs_wait("vms", 0, 10000));
+	ASSERT_EQ(0, vmm_debugfs_wait("bindings", 0, 10000));
 	base = module_refcnt();
 	ASSERT_LE(0, base);
 	vm = vm_with(-1, &mem);
