@@ -63,6 +63,16 @@ struct fz_thread {
 	int idx;
 };
 
+/*
+ * The kernel writes records and ioctl results wherever the VMM says its
+ * memory is, this fuzzer's own data included. So a user address handed
+ * to the kernel is either inside a VM's guest memory or one where
+ * nothing of ours is: inside this reserved, inaccessible range, in the
+ * kernel's half, non-canonical, or below mmap_min_addr.
+ */
+#define FZ_NOWHERE	0x10000000000ULL	/* 1 TiB */
+static char *fz_nowhere;
+
 static __u64 fz_seed = 1;
 static double fz_seconds = 300, fz_end;
 static unsigned long fz_min_ops = 1000000;
@@ -132,6 +142,21 @@ static __u64 fz_pte(struct fz_thread *t)
 	if (fz_below(t, 4) == 0)
 		bits |= fz_next(t) & 0x7ff0000000000000ULL;
 	return fz_below(t, 8) ? frame | bits | 1 : fz_u64(t);
+}
+
+/* A user address where no data of ours is. */
+static __u64 fz_uptr(struct fz_thread *t)
+{
+	switch (fz_below(t, 4)) {
+	case 0:
+		return (__u64)(uintptr_t)fz_nowhere + fz_next(t) % FZ_NOWHERE;
+	case 1:
+		return 0xffff888000000000ULL + (fz_next(t) & 0xffffffffffULL);
+	case 2:
+		return (1ULL << 63) | fz_next(t);
+	default:
+		return fz_next(t) & 0xfff0;
+	}
 }
 
 static struct fz_vm *fz_pick_vm(struct fz_thread *t)
@@ -215,14 +240,37 @@ static void fz_memslot(struct fz_thread *t, struct fz_vm *v)
 		.flags = fz_below(t, 3) ? PVMM_MEMSLOT_MEMFD * fz_below(t, 2) :
 					  (__u32)fz_u64(t),
 		.guest_phys_addr = fz_below(t, 2) ? 0 : fz_u64(t),
-		.size = fz_below(t, 2) ? FZ_MEM >> fz_below(t, 4) : fz_u64(t),
-		.userspace_addr = (__u64)(uintptr_t)v->mem +
-				  (fz_below(t, 2) ? 0 : fz_u64(t)),
 		.memfd = fz_below(t, 4) ? v->memfd : (int)fz_u64(t),
 		.memfd_offset = fz_below(t, 2) ? 0 : fz_u64(t),
 		.reserved = fz_below(t, 16) ? 0 : (__u32)fz_next(t),
 	};
+	__u64 off;
 
+	if (fz_below(t, 4)) {
+		/* inside the guest memory, possibly unaligned */
+		off = fz_below(t, 2) ? 0 : fz_next(t) % FZ_MEM;
+		if (fz_below(t, 2))
+			off &= ~4095ULL;
+		m.userspace_addr = (__u64)(uintptr_t)v->mem + off;
+		m.size = fz_below(t, 2) ? (FZ_MEM - off) >> fz_below(t, 4) :
+					  fz_next(t) % (FZ_MEM - off + 1);
+	} else {
+		/*
+		 * Where nothing of ours is, and a size that stays there: a
+		 * range from the kernel's half or a non-canonical address
+		 * may be any size, as no access to it can succeed.
+		 */
+		__u64 nowhere = (__u64)(uintptr_t)fz_nowhere;
+
+		m.userspace_addr = fz_uptr(t);
+		if (m.userspace_addr - nowhere < FZ_NOWHERE)
+			m.size = fz_next(t) % (nowhere + FZ_NOWHERE -
+					       m.userspace_addr);
+		else if (m.userspace_addr < 0x10000)
+			m.size = fz_next(t) % (0x10000 - m.userspace_addr);
+		else
+			m.size = fz_u64(t);
+	}
 	if (fz_below(t, 8) == 0)
 		m.size = 0;	/* delete */
 	ioctl(v->fd, PVMM_SET_MEMSLOT, &m);
@@ -506,7 +554,8 @@ static void fz_one(struct fz_thread *t)
 		fz_fork(t, v);
 	} else if (op < 92) {
 		ioctl(v->fd, PVMM_GET_VERSION,
-		      fz_below(t, 2) ? (void *)&ver : (void *)fz_u64(t));
+		      fz_below(t, 2) ? (void *)&ver :
+				       (void *)(uintptr_t)fz_uptr(t));
 	} else if (op < 96) {
 		/*
 		 * Unknown or mistyped commands, on either kind of file; only
@@ -515,7 +564,8 @@ static void fz_one(struct fz_thread *t)
 		ioctl(fz_below(t, 2) ? v->fd : fz_pick_vcpu(t, v),
 		      (unsigned long)_IOC(fz_below(t, 4), PVMM_IOCTL_MAGIC,
 					  fz_below(t, 32), fz_below(t, 256)),
-		      fz_u64(t));
+		      fz_below(t, 2) ? (unsigned long)fz_uptr(t) :
+				       fz_below(t, 4096));
 	} else {
 		/* a dup without O_CLOEXEC, closed again */
 		int d = dup(fz_pick_vcpu(t, v));
@@ -640,7 +690,9 @@ int main(int argc, char **argv)
 	}
 	fz_sh = mmap(NULL, sizeof(*fz_sh), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (fz_sh == MAP_FAILED)
+	fz_nowhere = mmap(NULL, FZ_NOWHERE, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (fz_sh == MAP_FAILED || fz_nowhere == MAP_FAILED)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	printf("TAP version 13\n1..1\n");
