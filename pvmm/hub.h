@@ -22,6 +22,10 @@ void pvmm_bindings_drain(void);
 const struct pvmm_service *pvmm_service_get(unsigned int id);
 u64 pvmm_services_loaded(void);
 
+/* The VMM's address of a guest range inside one memslot (its threads only). */
+int pvmm_guest_uptr(struct pvmm_vm *vm, u64 gpa, size_t len,
+		    void __user **uptr);
+
 void pvmm_gpages_invalidate(struct pvmm_vm *vm, u64 gpa, u64 size);
 void pvmm_gpages_release(struct pvmm_vm *vm);
 void pvmm_gpages_repin(struct work_struct *work);

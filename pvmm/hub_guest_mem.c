@@ -31,7 +31,6 @@ int pvmm_guest_uptr(struct pvmm_vm *vm, u64 gpa, size_t len,
 		*uptr = u64_to_user_ptr(uaddr);
 	return r;
 }
-EXPORT_SYMBOL_GPL(pvmm_guest_uptr);
 
 int pvmm_memslots_each(struct pvmm_vm *vm,
 		       int (*fn)(void *priv, u64 gpa, u64 size), void *priv)

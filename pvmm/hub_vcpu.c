@@ -242,7 +242,6 @@ static unsigned int pvmm_thread_bindings(void)
 static long pvmm_vcpu_bind(struct pvmm_vcpu *vcpu)
 {
 	struct pvmm_binding *b, *old;
-	unsigned int i;
 
 	mutex_lock(&vcpu->lock);
 	old = vcpu->binding;
@@ -277,9 +276,6 @@ static long pvmm_vcpu_bind(struct pvmm_vcpu *vcpu)
 	preempt_notifier_init(&b->pn, &pvmm_pn_ops);
 	vcpu->binding = b;
 	pvmm_vcpu_set_task(vcpu, current);
-	for (i = 0; i < vcpu->vm->nr_hooks; i++)
-		if (vcpu->vm->hooks[i]->vcpu_bound)
-			vcpu->vm->hooks[i]->vcpu_bound(vcpu);
 	preempt_disable();
 	preempt_notifier_register(&b->pn);
 	preempt_enable();

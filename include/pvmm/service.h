@@ -130,7 +130,6 @@ struct pvmm_vcpu {
  * @vm_init: the VMM enabled the service on @vm (process context, vm->lock)
  * @vm_destroy: the VM is going away (process context, maybe a worker)
  * @vcpu_init: a vCPU is created (process context, vm->lock)
- * @vcpu_bound: a thread bound @vcpu; runs in that thread
  * @vcpu_destroy: the vCPU is going away, no hook runs for it any more
  * @sched_in: the bound thread is scheduled in (preemption off)
  * @sched_out: the bound thread is scheduled out (rq lock held, IRQs off)
@@ -153,7 +152,6 @@ struct pvmm_service {
 	int (*vm_init)(struct pvmm_vm *vm);
 	void (*vm_destroy)(struct pvmm_vm *vm);
 	int (*vcpu_init)(struct pvmm_vcpu *vcpu);
-	void (*vcpu_bound)(struct pvmm_vcpu *vcpu);
 	void (*vcpu_destroy)(struct pvmm_vcpu *vcpu);
 	void (*sched_in)(struct pvmm_vcpu *vcpu, int cpu);
 	void (*sched_out)(struct pvmm_vcpu *vcpu, struct task_struct *next);
@@ -248,9 +246,6 @@ static inline int pvmm_guest_cmpxchg(struct pvmm_vm *vm,
 	return __try_cmpxchg_user(p, old, new, efault);
 }
 #endif
-/* The VMM's address of a guest range inside one memslot, same rules. */
-int pvmm_guest_uptr(struct pvmm_vm *vm, u64 gpa, size_t len,
-		    void __user **uptr);
 /*
  * Call @fn for each memslot (gpa, size) in address order, under SRCU (no
  * sleeping); stops at the first non-zero return and returns it.
