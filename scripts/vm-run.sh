@@ -24,6 +24,8 @@
 # ~/.cache/pvmm),
 # PVMM_VM_TIMEOUT (seconds, default 1500), PVMM_VM_STALL (seconds without
 # a result line after which the VM counts as stuck, default 420),
+# PVMM_VM_BOOT_STALL (seconds to reach user space, else one more boot,
+# default 180),
 # PVMM_VM_SMP (default 4),
 # PVMM_VM_APPEND (more kernel command line), PVMM_VM_LOGDIR (keep logs).
 set -euo pipefail
@@ -34,6 +36,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PVMM_CACHE:-$HOME/.cache/pvmm}
 timeout_s=${PVMM_VM_TIMEOUT:-1500}
 stall_s=${PVMM_VM_STALL:-420}
+boot_s=${PVMM_VM_BOOT_STALL:-180}
 smp=${PVMM_VM_SMP:-4}
 mkdir -p "$cache"
 
@@ -114,13 +117,23 @@ kernel_syms() {
 	echo "$syms"
 }
 
-vm "$mode" "$console" "$results" "$diag" \
-	-monitor "unix:$mon,server=on,wait=off" &
-qpid=$!
+# A boot that never reaches user space (nothing at all on the results
+# port) is tried once more, and says so: under TCG the debug kernel was
+# seen once to halt for good at 3 s of boot, before SMP bring-up and long
+# before any module or test ran.
+boots=0
+boot() {
+	boots=$((boots + 1))
+	: >"$results"
+	vm "$mode" "$console" "$results" "$diag" \
+		-monitor "unix:$mon,server=on,wait=off" &
+	qpid=$!
+	start=$(date +%s); last=$start; size=-1; stuck=0
+}
+boot
 # A VM whose results stop growing for stall_s (longer than any one test
 # may run) is stuck: say where its vCPUs are, and stop it then rather
 # than at the timeout.
-start=$(date +%s); last=$start; size=-1; stuck=0
 while kill -0 "$qpid" 2>/dev/null; do
 	sleep 1
 	now=$(date +%s)
@@ -132,6 +145,18 @@ while kill -0 "$qpid" 2>/dev/null; do
 	elif [ $((now - last)) -ge "$stall_s" ]; then
 		echo "vm-run: no result for ${stall_s}s" >"$work/stuck.log"
 		stuck=1
+	fi
+	if [ ! -s "$results" ] && [ $((now - start)) -ge "$boot_s" ] &&
+	   [ $boots -lt 2 ]; then
+		echo "vm-run: the VM did not reach user space in ${boot_s}s; booting it once more" >&2
+		python3 "$top/scripts/vm-stuck.py" "$mon" "$(kernel_syms)" \
+			"$diag" >&2 || true
+		tail -n 5 "$console" >&2
+		kill "$qpid" 2>/dev/null
+		wait "$qpid" 2>/dev/null
+		rm -f "$work/stuck.log" "$mon"
+		boot
+		continue
 	fi
 	if [ $stuck -ne 0 ]; then
 		python3 "$top/scripts/vm-stuck.py" "$mon" "$(kernel_syms)" \

@@ -402,6 +402,7 @@ struct rewriter {
 	__u64 n;
 	__u64 evil;
 	atomic_int stop;
+	atomic_int started;	/* bound and about to write */
 	unsigned long writes;
 };
 
@@ -414,6 +415,7 @@ static void *rewrite_batch(void *arg)
 	/* the other vCPU's thread, writing guest memory as a guest does */
 	if (ioctl(w->v->vcpu[1], PVMM_VCPU_BIND))
 		return NULL;
+	atomic_store(&w->started, 1);
 	while (!atomic_load(&w->stop)) {
 		/* the second half: the first one outlives a slice */
 		__u64 k = w->n / 2 + (i * 7919) % (w->n / 2);
@@ -452,6 +454,10 @@ TEST_F(mmu, attack_batch_rewritten)
 	}
 	w.evil = self->t[3] | RWP;
 	ASSERT_EQ(0, pthread_create(&th, NULL, rewrite_batch, &w));
+	/* a batch done before the rewriter first ran would test nothing */
+	for (i = 0; i < 5000 && !atomic_load(&w.started); i++)
+		usleep(1000);
+	ASSERT_TRUE(atomic_load(&w.started));
 	done = mmu_batch(v, 0, MMU_BIG, w.n, &err);
 	atomic_store(&w.stop, 1);
 	pthread_join(th, NULL);
