@@ -29,6 +29,7 @@ struct pvmm_clock_vcpu {
 	struct pvmm_gpage rec;
 	raw_spinlock_t lock;		/* one writer of the record at a time */
 	u32 version;			/* the host's copy; guests may scribble */
+	u64 gen;			/* host clock change last written */
 	bool stop_pending;		/* next write sets GUEST_STOPPED */
 	int last_cpu;			/* written by the bound thread only */
 };
@@ -92,9 +93,14 @@ static void pvmm_clock_sample_now(struct pvmm_clock_host *h)
 	h->tsc_stable = false;
 }
 
+/*
+ * Write @cv from @h, the host clock of change @gen. A writer that took an
+ * older host clock than the record has (the worker, overtaken by the
+ * irq_work of a newer change) leaves it alone.
+ */
 static void pvmm_clock_write(struct pvmm_clock_vm *cvm,
 			     struct pvmm_clock_vcpu *cv,
-			     const struct pvmm_clock_host *h)
+			     const struct pvmm_clock_host *h, u64 gen)
 {
 	struct pvmm_clock_record src, *dst;
 	unsigned long flags, gflags;
@@ -111,6 +117,11 @@ static void pvmm_clock_write(struct pvmm_clock_vm *cvm,
 		return;
 
 	raw_spin_lock_irqsave(&cv->lock, flags);
+	if (gen < cv->gen) {
+		raw_spin_unlock_irqrestore(&cv->lock, flags);
+		return;
+	}
+	cv->gen = gen;
 	dst = pvmm_gpage_begin(&cv->rec, &gflags);
 	if (dst) {
 		/* Set once per pause; it stays until the guest clears it. */
@@ -128,11 +139,11 @@ static void pvmm_clock_write_now(struct pvmm_clock_vm *cvm,
 				 struct pvmm_clock_vcpu *cv)
 {
 	struct pvmm_clock_host h;
+	u64 gen = pvmm_clock_host_get(&h);
 
-	pvmm_clock_host_get(&h);
 	if (!h.tsc_stable)
 		pvmm_clock_sample_now(&h);
-	pvmm_clock_write(cvm, cv, &h);
+	pvmm_clock_write(cvm, cv, &h, gen);
 }
 
 /* The VMs the irq_work left: in process context, a record at a time. */
@@ -147,14 +158,15 @@ static void pvmm_clock_refresh_rest(struct work_struct *work)
 	idx = srcu_read_lock(&pvmm_clock_srcu);
 	list_for_each_entry_srcu(cvm, &pvmm_clock_vms, node,
 				 srcu_read_lock_held(&pvmm_clock_srcu)) {
-		if (READ_ONCE(cvm->gen) == gen)
+		if (READ_ONCE(cvm->gen) >= gen)
 			continue;
 		list_for_each_entry_srcu(cv, &cvm->vcpus, node,
 					 srcu_read_lock_held(&pvmm_clock_srcu)) {
-			pvmm_clock_write(cvm, cv, &h);
+			pvmm_clock_write(cvm, cv, &h, gen);
 			cond_resched();
 		}
-		WRITE_ONCE(cvm->gen, gen);
+		if (READ_ONCE(cvm->gen) < gen)
+			WRITE_ONCE(cvm->gen, gen);
 	}
 	srcu_read_unlock(&pvmm_clock_srcu, idx);
 }
@@ -188,11 +200,11 @@ static void pvmm_clock_refresh_irq(struct irq_work *work)
 				whole = false;	/* it grew meanwhile */
 				break;
 			}
-			pvmm_clock_write(cvm, cv, &h);
+			pvmm_clock_write(cvm, cv, &h, gen);
 			budget--;
 			done++;
 		}
-		if (whole)
+		if (whole && READ_ONCE(cvm->gen) < gen)
 			WRITE_ONCE(cvm->gen, gen);
 		rest |= !whole;
 	}
