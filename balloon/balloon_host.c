@@ -286,10 +286,8 @@ static s64 pvmm_balloon_config_at(struct pvmm_balloon_vm *bvm, u64 gpa)
 {
 	s64 r;
 
-	if (!IS_ALIGNED(gpa, 64))
-		return -EINVAL;
-	r = pvmm_gpage_activate(&bvm->config, gpa,
-				sizeof(struct pvmm_balloon_config));
+	r = pvmm_gpage_enable(&bvm->config, gpa,
+			      sizeof(struct pvmm_balloon_config), NULL);
 	if (!r)
 		pvmm_balloon_publish(bvm);
 	return r;

@@ -28,7 +28,7 @@
  *
  * Return: 0, or -ERANGE when the rate cannot be expressed.
  */
-int pvmm_clock_scale_from_tk(u32 mult, u32 shift, u32 *mul, s8 *pvshift)
+static int pvmm_clock_scale_from_tk(u32 mult, u32 shift, u32 *mul, s8 *pvshift)
 {
 	int k = 32 - (int)shift;	/* mul << pvshift == mult << k */
 	int room = 32 - fls(mult);	/* free high bits in mult */
@@ -49,7 +49,7 @@ int pvmm_clock_scale_from_tk(u32 mult, u32 shift, u32 *mul, s8 *pvshift)
 }
 
 /* Host CLOCK_MONOTONIC at @tsc, as the timekeeper computes it. */
-u64 pvmm_clock_host_ns(const struct pvmm_clock_host *h, u64 tsc)
+static u64 pvmm_clock_host_ns(const struct pvmm_clock_host *h, u64 tsc)
 {
 	if (tsc >= h->cycle_last)
 		return h->mono_ns +

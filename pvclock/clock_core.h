@@ -24,9 +24,7 @@ struct pvmm_clock_host {
 	bool tsc_stable;
 };
 
-int pvmm_clock_scale_from_tk(u32 mult, u32 shift, u32 *mul, s8 *pvshift);
 void pvmm_clock_scale_from_hz(u64 hz, u32 *mul, s8 *pvshift);
-u64 pvmm_clock_host_ns(const struct pvmm_clock_host *h, u64 tsc);
 bool pvmm_clock_host_changed(const struct pvmm_clock_host *old,
 			     const struct pvmm_clock_host *new);
 int pvmm_clock_make_record(const struct pvmm_clock_host *h, s64 ns_offset,

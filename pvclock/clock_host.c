@@ -303,21 +303,9 @@ static s64 pvmm_clock_enable(struct pvmm_vcpu *vcpu, u64 gpa)
 	pvmm_gpage_end(&cv->rec, gflags);
 	raw_spin_unlock_irqrestore(&cv->lock, flags);
 
-	/* A failed enable leaves the clock disabled, whatever it was. */
-	if (!IS_ALIGNED(gpa, PVMM_CLOCK_RECORD_SIZE)) {
-		pvmm_gpage_deactivate(&cv->rec);
-		return -EINVAL;
-	}
-	r = pvmm_gpage_activate(&cv->rec, gpa, PVMM_CLOCK_RECORD_SIZE);
+	r = pvmm_gpage_enable(&cv->rec, gpa, PVMM_CLOCK_RECORD_SIZE, &cv->lock);
 	if (r)
 		return r;
-	/* Padding and reserved words read zero, whatever was there. */
-	raw_spin_lock_irqsave(&cv->lock, flags);
-	dst = pvmm_gpage_begin(&cv->rec, &gflags);
-	if (dst)
-		memset(dst, 0, sizeof(*dst));
-	pvmm_gpage_end(&cv->rec, gflags);
-	raw_spin_unlock_irqrestore(&cv->lock, flags);
 	pvmm_clock_write_now(pvmm_clock_vm(vcpu->vm), cv);
 	return 0;
 }

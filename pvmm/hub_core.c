@@ -118,8 +118,8 @@ const struct pvmm_slot *pvmm_memslots_by_id(const struct pvmm_memslots *s,
 }
 
 /* Binary search: called for every guest-physical access. */
-const struct pvmm_slot *pvmm_memslots_find(const struct pvmm_memslots *s,
-					   u64 gpa)
+static const struct pvmm_slot *pvmm_memslots_find(const struct pvmm_memslots *s,
+						  u64 gpa)
 {
 	u32 lo = 0, hi = s->nr;
 

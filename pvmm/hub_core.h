@@ -39,8 +39,6 @@ int pvmm_memslots_update(const struct pvmm_memslots *old,
 			 struct pvmm_memslots *out);
 const struct pvmm_slot *pvmm_memslots_by_id(const struct pvmm_memslots *s,
 					    u32 id);
-const struct pvmm_slot *pvmm_memslots_find(const struct pvmm_memslots *s,
-					   u64 gpa);
 const struct pvmm_slot *pvmm_memslots_range(const struct pvmm_memslots *s,
 					    u64 gpa, u64 len);
 int pvmm_memslots_translate(const struct pvmm_memslots *s, u64 gpa, u64 len,

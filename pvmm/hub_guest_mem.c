@@ -411,6 +411,53 @@ int pvmm_gpage_refresh(struct pvmm_gpage *gp)
 }
 EXPORT_SYMBOL_GPL(pvmm_gpage_refresh);
 
+static void pvmm_gpage_zero(struct pvmm_gpage *gp)
+{
+	unsigned long flags;
+	void *p = pvmm_gpage_begin(gp, &flags);
+
+	if (p)
+		memset(p, 0, gp->len);
+	pvmm_gpage_end(gp, flags);
+}
+
+/**
+ * pvmm_gpage_enable() - a guest's request to start (or move) a record
+ * @gp: initialized with pvmm_gpage_init()
+ * @gpa: guest-physical address of the record
+ * @len: record length, a power of two up to PAGE_SIZE: the record must be
+ *       aligned to it, so that it never crosses a page
+ * @writers: the lock the service's atomic writers hold, or NULL
+ *
+ * The sequence every per-vCPU record shares: a failed enable leaves the
+ * record disabled, whatever it was, and a new one reads zero in every
+ * word the service does not write (padding, reserved words), whatever the
+ * guest left there. Call from the VMM thread forwarding the call.
+ *
+ * Return: as pvmm_gpage_activate().
+ */
+int pvmm_gpage_enable(struct pvmm_gpage *gp, u64 gpa, u32 len,
+		      raw_spinlock_t *writers)
+{
+	unsigned long flags;
+	int r;
+
+	r = pvmm_gpage_activate(gp, gpa, len);
+	if (r) {
+		pvmm_gpage_deactivate(gp);
+		return r;
+	}
+	if (!writers) {
+		pvmm_gpage_zero(gp);
+		return 0;
+	}
+	raw_spin_lock_irqsave(writers, flags);
+	pvmm_gpage_zero(gp);
+	raw_spin_unlock_irqrestore(writers, flags);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(pvmm_gpage_enable);
+
 void pvmm_gpage_deactivate(struct pvmm_gpage *gp)
 {
 	mutex_lock(&gp->vm->gpages_lock);

@@ -127,7 +127,7 @@ u32 pvmm_place_cpu_load(u32 busy, u32 thread_load)
 }
 
 /* The steal rate of a CPU-bound thread joining @load others: n / (n + 1). */
-u32 pvmm_place_expected(u32 load)
+static u32 pvmm_place_expected(u32 load)
 {
 	load = min_t(u32, load, PVMM_PLACE_MAX_LOAD);
 	return div_u64((u64)load * PVMM_STEAL_RATE_ONE, load + PVMM_PLACE_ONE);

@@ -102,7 +102,6 @@ struct pvmm_place_vm {
 
 u32 pvmm_place_thread_load(u32 run, u32 steal);
 u32 pvmm_place_cpu_load(u32 busy, u32 thread_load);
-u32 pvmm_place_expected(u32 load);
 unsigned int pvmm_place_decide(struct pvmm_place_vcpu *v, unsigned int nr,
 			       u32 *load, unsigned int nr_cpus,
 			       struct pvmm_place_vm *vms, unsigned int nr_vms,

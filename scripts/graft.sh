@@ -12,7 +12,7 @@ dst=$tree/drivers/virt/pvmm
 rm -rf "$dst"
 mkdir -p "$dst"
 cp -a "$top/Kbuild" "$top/Kconfig" "$top/include" "$dst/"
-for d in pvmm pvclock pvsched balloon; do
+for d in pvmm mmu pvclock pvsched balloon; do
 	[ -d "$top/$d" ] && cp -a "$top/$d" "$dst/"
 done
 # only sources: no objects from an out-of-tree build

@@ -306,6 +306,8 @@ struct pvmm_gpage {
 
 void pvmm_gpage_init(struct pvmm_gpage *gp, struct pvmm_vm *vm);
 int pvmm_gpage_activate(struct pvmm_gpage *gp, u64 gpa, u32 len);
+int pvmm_gpage_enable(struct pvmm_gpage *gp, u64 gpa, u32 len,
+		      raw_spinlock_t *writers);
 int pvmm_gpage_refresh(struct pvmm_gpage *gp);
 void pvmm_gpage_deactivate(struct pvmm_gpage *gp);
 void *pvmm_gpage_begin(struct pvmm_gpage *gp, unsigned long *flags)

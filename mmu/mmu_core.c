@@ -24,32 +24,7 @@
 #include <linux/slab.h>
 
 #include "mmu_core.h"
-
-static __always_inline int pvmm_mmu_read(struct pvmm_mmu *m, u64 gpa,
-					 u64 *val)
-{
-#ifdef CONFIG_X86
-	if (likely(m->ops == &pvmm_mmu_host_ops)) {
-		struct pvmm_mmu_host_mem *h = m->ctx;
-
-		return pvmm_guest_read_u64(h->vm, &h->cache, gpa, val);
-	}
-#endif
-	return m->ops->read(m->ctx, gpa, val);
-}
-
-static __always_inline int pvmm_mmu_xchg(struct pvmm_mmu *m, u64 gpa,
-					 u64 *old, u64 new)
-{
-#ifdef CONFIG_X86
-	if (likely(m->ops == &pvmm_mmu_host_ops)) {
-		struct pvmm_mmu_host_mem *h = m->ctx;
-
-		return pvmm_guest_cmpxchg(h->vm, &h->cache, gpa, old, new);
-	}
-#endif
-	return m->ops->xchg_entry(m->ctx, gpa, old, new);
-}
+#include "mmu_mem.h"
 
 #define PVMM_FT_ONE_REF		BIT_ULL(32)
 #define PVMM_FT_ONE_TCOUNT	BIT_ULL(8)
@@ -174,6 +149,33 @@ static void pvmm_mmu_push(struct pvmm_mmu *m, u64 gfn, unsigned int level,
 	m->ft[gfn] |= PVMM_FT_BUSY;
 }
 
+/**
+ * pvmm_mmu_flush_add() - add a request to a flush set
+ * @f: the set
+ * @vcpus: vCPU mask (PVMM_MMU_FLUSH_EVERY_VCPU: all)
+ * @full: everything, else the page of @addr
+ * @addr: the address when !@full
+ *
+ * The set is one target mask and either one address or everything:
+ * requests for different addresses become a full flush.
+ */
+static void pvmm_mmu_flush_add(struct pvmm_mmu_flush *f, u64 vcpus,
+			       bool full, u64 addr)
+{
+	addr &= PAGE_MASK;
+	if (!vcpus)
+		return;
+	if (full || (f->flags & PVMM_MMU_FLUSH_FULL) ||
+	    ((f->flags & PVMM_MMU_FLUSH_ADDR) && f->addr != addr)) {
+		f->flags = PVMM_MMU_FLUSH_FULL;
+		f->addr = 0;
+	} else {
+		f->flags = PVMM_MMU_FLUSH_ADDR;
+		f->addr = addr;
+	}
+	f->vcpus |= vcpus;
+}
+
 /*
  * A frame becomes a page table of @level: it holds the new type with the
  * caller's reference and is validated by the walk. A frame that may still
@@ -206,9 +208,19 @@ static void pvmm_ft_pt_put(struct pvmm_mmu *m, u64 gfn, unsigned int level)
 		pvmm_mmu_push(m, gfn, level, PVMM_MMU_WALK_TEARDOWN);
 }
 
-static __always_inline int __pvmm_mmu_check_entry(const struct pvmm_mmu *m,
-						  unsigned int level, u64 e,
-						  u64 *target)
+/**
+ * pvmm_mmu_check_entry() - the static checks of a present entry
+ * @m: the frame table (for its options and size)
+ * @level: 1 (PTE) to 4 (PML4E)
+ * @e: the entry; its present bit is set
+ * @target: the frame it maps or points to
+ *
+ * Return: 0, -EINVAL for a bit forbidden at @level, -EFAULT when the
+ * frame (or a frame of the superpage) is outside the memslots.
+ */
+static __always_inline int pvmm_mmu_check_entry(const struct pvmm_mmu *m,
+						unsigned int level, u64 e,
+						u64 *target)
 {
 	u64 bad = PVMM_PTE_PWT | PVMM_PTE_PCD | PVMM_PTE_PK;
 	u64 gfn = (e & PVMM_PTE_ADDR) >> PAGE_SHIFT;
@@ -244,22 +256,6 @@ static __always_inline int __pvmm_mmu_check_entry(const struct pvmm_mmu *m,
 	return 0;
 }
 
-/**
- * pvmm_mmu_check_entry() - the static checks of a present entry
- * @m: the frame table (for its options and size)
- * @level: 1 (PTE) to 4 (PML4E)
- * @e: the entry; its present bit is set
- * @target: the frame it maps or points to
- *
- * Return: 0, -EINVAL for a bit forbidden at @level, -EFAULT when the
- * frame (or a frame of the superpage) is outside the memslots.
- */
-int pvmm_mmu_check_entry(const struct pvmm_mmu *m, unsigned int level,
-			 u64 e, u64 *target)
-{
-	return __pvmm_mmu_check_entry(m, level, e, target);
-}
-
 static __always_inline bool pvmm_pte_large(unsigned int level, u64 e)
 {
 	return level == 2 && (e & PVMM_PTE_PS);
@@ -280,7 +276,7 @@ static __always_inline int pvmm_mmu_get_entry(struct pvmm_mmu *m,
 	u64 t, i;
 	int r;
 
-	r = __pvmm_mmu_check_entry(m, level, e, &t);
+	r = pvmm_mmu_check_entry(m, level, e, &t);
 	if (r)
 		return r;
 
@@ -415,7 +411,7 @@ static int pvmm_mmu_walk(struct pvmm_mmu *m, long *budget)
 			return -EAGAIN;
 		(*budget)--;
 		gpa = (w->gfn << PAGE_SHIFT) + w->idx * sizeof(u64);
-		if (pvmm_mmu_read(m, gpa, &e)) {
+		if (pvmm_mmu_mem_read(m->mem, gpa, &e)) {
 			if (w->mode == PVMM_MMU_WALK_VALIDATE)
 				pvmm_mmu_fail_walk(m, -EFAULT);
 			else
@@ -487,7 +483,7 @@ static __always_inline int pvmm_mmu_update(struct pvmm_mmu *m,
 	if (r)
 		goto out_held;
 	self = ptr >> PAGE_SHIFT;
-	r = pvmm_mmu_read(m, ptr, &old);
+	r = pvmm_mmu_mem_read(m->mem, ptr, &old);
 	if (r)
 		goto out_held;
 
@@ -529,7 +525,7 @@ static __always_inline int pvmm_mmu_update(struct pvmm_mmu *m,
 		if (keep_ad && (cur & PVMM_PTE_P) && (val & PVMM_PTE_P) &&
 		    !((cur ^ val) & PVMM_PTE_ADDR))
 			new |= cur & ad;
-		r = pvmm_mmu_xchg(m, ptr, &cur, new);
+		r = pvmm_mmu_mem_xchg(m->mem, ptr, &cur, new);
 		if (r <= 0)
 			break;
 		/* Only the hardware's Accessed and Dirty bits may move. */
@@ -586,38 +582,11 @@ static int pvmm_mmu_unpin(struct pvmm_mmu *m, u64 gfn)
 {
 	if (gfn >= m->nr_frames || !(m->ft[gfn] & PVMM_FT_PINNED))
 		return -EINVAL;
-	if (m->ops->root_in_use(m->ctx, gfn))
+	if (pvmm_mmu_mem_root_in_use(m->mem, gfn))
 		return -EBUSY;
 	pvmm_ft_set_pinned(m, gfn, false);
 	pvmm_ft_pt_put(m, gfn, 4);
 	return 0;
-}
-
-/**
- * pvmm_mmu_flush_add() - add a request to a flush set
- * @f: the set
- * @vcpus: vCPU mask (PVMM_MMU_FLUSH_EVERY_VCPU: all)
- * @full: everything, else the page of @addr
- * @addr: the address when !@full
- *
- * The set is one target mask and either one address or everything:
- * requests for different addresses become a full flush.
- */
-void pvmm_mmu_flush_add(struct pvmm_mmu_flush *f, u64 vcpus, bool full,
-			u64 addr)
-{
-	addr &= PAGE_MASK;
-	if (!vcpus)
-		return;
-	if (full || (f->flags & PVMM_MMU_FLUSH_FULL) ||
-	    ((f->flags & PVMM_MMU_FLUSH_ADDR) && f->addr != addr)) {
-		f->flags = PVMM_MMU_FLUSH_FULL;
-		f->addr = 0;
-	} else {
-		f->flags = PVMM_MMU_FLUSH_ADDR;
-		f->addr = addr;
-	}
-	f->vcpus |= vcpus;
 }
 
 static bool pvmm_gva_canonical(u64 gva)
@@ -671,10 +640,21 @@ static int pvmm_mmu_ext(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
 	}
 }
 
-static __always_inline int __pvmm_mmu_apply(struct pvmm_mmu *m,
-					    struct pvmm_mmu_vcpu *v,
-					    const struct pvmm_mmu_update *u,
-					    long *budget)
+/**
+ * pvmm_mmu_apply() - apply one batch entry
+ * @m: the frame table; no walk may be pending (pvmm_mmu_run() first)
+ * @v: the calling vCPU
+ * @u: the entry, already copied out of guest memory
+ * @budget: work left in this call; spent here
+ *
+ * Return: 0 when applied, a negative errno when rejected (nothing
+ * changed), or PVMM_MMU_PENDING when a lower table must be validated
+ * first: pvmm_mmu_run() then finishes the walk and the entry.
+ */
+static __always_inline int pvmm_mmu_apply(struct pvmm_mmu *m,
+					  struct pvmm_mmu_vcpu *v,
+					  const struct pvmm_mmu_update *u,
+					  long *budget)
 {
 	int r;
 
@@ -704,23 +684,6 @@ static __always_inline int __pvmm_mmu_apply(struct pvmm_mmu *m,
 }
 
 /**
- * pvmm_mmu_apply() - apply one batch entry
- * @m: the frame table; no walk may be pending (pvmm_mmu_run() first)
- * @v: the calling vCPU
- * @u: the entry, already copied out of guest memory
- * @budget: work left in this call; spent here
- *
- * Return: 0 when applied, a negative errno when rejected (nothing
- * changed), or PVMM_MMU_PENDING when a lower table must be validated
- * first: pvmm_mmu_run() then finishes the walk and the entry.
- */
-int pvmm_mmu_apply(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
-		   const struct pvmm_mmu_update *u, long *budget)
-{
-	return __pvmm_mmu_apply(m, v, u, budget);
-}
-
-/**
  * pvmm_mmu_apply_many() - apply entries in order
  * @m: the frame table; no walk may be pending
  * @v: the calling vCPU
@@ -743,7 +706,7 @@ int pvmm_mmu_apply_many(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
 	int r = 0;
 
 	for (i = 0; i < n && *budget > 0; i++) {
-		r = __pvmm_mmu_apply(m, v, &u[i], budget);
+		r = pvmm_mmu_apply(m, v, &u[i], budget);
 		if (r)
 			break;
 		/* It dropped a table's last reference: tear that down first. */
@@ -844,7 +807,7 @@ s64 pvmm_mmu_translate(struct pvmm_mmu *m, const struct pvmm_mmu_vcpu *v,
 		unsigned int idx = (gva >> (PAGE_SHIFT + 9 * (level - 1))) &
 				   (PVMM_MMU_ENTRIES - 1);
 
-		if (pvmm_mmu_read(m, (table << PAGE_SHIFT) + idx * 8, &e))
+		if (pvmm_mmu_mem_read(m->mem, (table << PAGE_SHIFT) + idx * 8, &e))
 			return -EFAULT;
 		if (!(e & PVMM_PTE_P))
 			return -ENOENT;
@@ -878,7 +841,7 @@ void pvmm_mmu_set_ram(struct pvmm_mmu *m, u64 gfn, u64 n, bool ram)
 }
 
 int pvmm_mmu_init(struct pvmm_mmu *m, u64 nr_frames, u64 flags,
-		  const struct pvmm_mmu_mem_ops *ops, void *ctx)
+		  struct pvmm_mmu_mem *mem)
 {
 	if (!nr_frames || (flags & ~PVMM_MMU_F_ALL))
 		return -EINVAL;
@@ -889,8 +852,7 @@ int pvmm_mmu_init(struct pvmm_mmu *m, u64 nr_frames, u64 flags,
 	m->nr_frames = nr_frames;
 	m->nr_type[PVMM_MMU_TYPE_NONE] = nr_frames;
 	m->flags = flags;
-	m->ops = ops;
-	m->ctx = ctx;
+	m->mem = mem;
 	return 0;
 }
 

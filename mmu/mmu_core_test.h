@@ -16,6 +16,8 @@
 
 struct t_env {
 	struct pvmm_mmu m;
+	struct pvmm_mmu_test_mem tm;
+	struct pvmm_mmu_mem gm;
 	u64 *mem;
 	struct pvmm_mmu_vcpu v[2];
 	int ad_inject;		/* A/D move under cmpxchg: once (1), always (-1) */
@@ -65,7 +67,7 @@ static bool t_root_in_use(void *ctx, u64 gfn)
 	return env->v[0].base == gfn + 1 || env->v[1].base == gfn + 1;
 }
 
-static const struct pvmm_mmu_mem_ops t_ops = {
+static const struct pvmm_mmu_test_mem t_mem_ops = {
 	.read = t_read,
 	.xchg_entry = t_cmpxchg,
 	.root_in_use = t_root_in_use,
@@ -78,8 +80,11 @@ static struct t_env *t_env_new(struct kunit *test, u64 flags)
 	KUNIT_ASSERT_NOT_NULL(test, env);
 	env->mem = vzalloc(T_FRAMES * PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, env->mem);
-	KUNIT_ASSERT_EQ(test, pvmm_mmu_init(&env->m, T_FRAMES, flags, &t_ops,
-					    env), 0);
+	env->tm = t_mem_ops;
+	env->tm.ctx = env;
+	env->gm.test = &env->tm;
+	KUNIT_ASSERT_EQ(test, pvmm_mmu_init(&env->m, T_FRAMES, flags, &env->gm),
+			0);
 	pvmm_mmu_set_ram(&env->m, 0, T_RAM, true);
 	env->v[1].id = 1;
 	return env;

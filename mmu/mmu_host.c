@@ -24,6 +24,7 @@
 #include <pvmm/service.h>
 
 #include "mmu_core.h"
+#include "mmu_mem.h"
 
 static unsigned int pvmm_mmu_slice_us = 1000;
 module_param_named(slice_us, pvmm_mmu_slice_us, uint, 0644);
@@ -46,7 +47,7 @@ struct pvmm_mmu_vm {
 	bool configured;
 	struct pvmm_mmu core;
 	struct list_head vcpus;
-	struct pvmm_mmu_host_mem mem;
+	struct pvmm_mmu_mem mem;
 	u64 batches;
 	u64 continuations;
 };
@@ -70,24 +71,9 @@ static struct pvmm_mmu_vm *pvmm_mmu_vm(struct pvmm_vm *vm)
 	return vm->svc_priv[PVMM_SVC_MMU];
 }
 
-/* Only for completeness: the core calls the hub's accessors itself. */
-static int pvmm_mmu_host_read(void *ctx, u64 gpa, u64 *val)
+bool pvmm_mmu_host_root_in_use(struct pvmm_mmu_mem *mem, u64 gfn)
 {
-	struct pvmm_mmu_host_mem *h = ctx;
-
-	return pvmm_guest_read_u64(h->vm, &h->cache, gpa, val);
-}
-
-static int pvmm_mmu_host_xchg_entry(void *ctx, u64 gpa, u64 *old, u64 new)
-{
-	struct pvmm_mmu_host_mem *h = ctx;
-
-	return pvmm_guest_cmpxchg(h->vm, &h->cache, gpa, old, new);
-}
-
-static bool pvmm_mmu_root_in_use(void *ctx, u64 gfn)
-{
-	struct pvmm_mmu_vm *mvm = container_of(ctx, struct pvmm_mmu_vm, mem);
+	struct pvmm_mmu_vm *mvm = container_of(mem, struct pvmm_mmu_vm, mem);
 	struct pvmm_mmu_vcpu_state *vs;
 
 	list_for_each_entry(vs, &mvm->vcpus, node)
@@ -95,12 +81,6 @@ static bool pvmm_mmu_root_in_use(void *ctx, u64 gfn)
 			return true;
 	return false;
 }
-
-const struct pvmm_mmu_mem_ops pvmm_mmu_host_ops = {
-	.read = pvmm_mmu_host_read,
-	.xchg_entry = pvmm_mmu_host_xchg_entry,
-	.root_in_use = pvmm_mmu_root_in_use,
-};
 
 static int pvmm_mmu_mark_slot(void *priv, u64 gpa, u64 size)
 {
@@ -332,7 +312,7 @@ static int pvmm_mmu_configure(struct pvmm_mmu_vm *mvm, u64 limit, u64 flags)
 	if (limit >> PAGE_SHIFT > READ_ONCE(pvmm_mmu_max_frames))
 		return -E2BIG;
 	r = pvmm_mmu_init(&mvm->core, limit >> PAGE_SHIFT, flags,
-			  &pvmm_mmu_host_ops, &mvm->mem);
+			  &mvm->mem);
 	if (r)
 		return r;
 	pvmm_mmu_mark_ram(mvm);

@@ -51,7 +51,6 @@ bool pvmm_mmu_guest_available(void)
 {
 	return pvmm_mmu_port;
 }
-EXPORT_SYMBOL_GPL(pvmm_mmu_guest_available);
 
 /* The queue stays on this CPU from get to put. */
 static struct pvmm_mmu_queue *pvmm_mmu_queue_get(void)
@@ -73,7 +72,6 @@ int pvmm_mmu_guest_set_pte(phys_addr_t pte, u64 val)
 	return pvmm_mmu_queue_put(pvmm_mmu_queue_pte(pvmm_mmu_queue_get(),
 						     pte, val));
 }
-EXPORT_SYMBOL_GPL(pvmm_mmu_guest_set_pte);
 
 /* Lazy sections run with preemption off, as the kernel's lazy MMU mode. */
 void pvmm_mmu_guest_lazy_enter(void)
@@ -81,7 +79,6 @@ void pvmm_mmu_guest_lazy_enter(void)
 	if (pvmm_mmu_port)
 		pvmm_mmu_lazy_enter(pvmm_mmu_queue_get());
 }
-EXPORT_SYMBOL_GPL(pvmm_mmu_guest_lazy_enter);
 
 int pvmm_mmu_guest_lazy_leave(void)
 {
@@ -89,7 +86,6 @@ int pvmm_mmu_guest_lazy_leave(void)
 		return -ENODEV;
 	return pvmm_mmu_queue_put(pvmm_mmu_lazy_leave(this_cpu_ptr(&pvmm_mmu_cpus.q)));
 }
-EXPORT_SYMBOL_GPL(pvmm_mmu_guest_lazy_leave);
 
 static int pvmm_mmu_guest_ext(unsigned int op, u64 gpa, u64 val)
 {
@@ -103,31 +99,26 @@ int pvmm_mmu_guest_pin(phys_addr_t root)
 {
 	return pvmm_mmu_guest_ext(PVMM_MMU_EXT_PIN_L4, root, 0);
 }
-EXPORT_SYMBOL_GPL(pvmm_mmu_guest_pin);
 
 int pvmm_mmu_guest_unpin(phys_addr_t root)
 {
 	return pvmm_mmu_guest_ext(PVMM_MMU_EXT_UNPIN, root, 0);
 }
-EXPORT_SYMBOL_GPL(pvmm_mmu_guest_unpin);
 
 int pvmm_mmu_guest_new_baseptr(phys_addr_t root)
 {
 	return pvmm_mmu_guest_ext(PVMM_MMU_EXT_NEW_BASEPTR, root, 0);
 }
-EXPORT_SYMBOL_GPL(pvmm_mmu_guest_new_baseptr);
 
 int pvmm_mmu_guest_flush_all(void)
 {
 	return pvmm_mmu_guest_ext(PVMM_MMU_EXT_FLUSH_ALL, 0, 0);
 }
-EXPORT_SYMBOL_GPL(pvmm_mmu_guest_flush_all);
 
 int pvmm_mmu_guest_invlpg(unsigned long addr)
 {
 	return pvmm_mmu_guest_ext(PVMM_MMU_EXT_INVLPG_ALL, 0, addr);
 }
-EXPORT_SYMBOL_GPL(pvmm_mmu_guest_invlpg);
 
 s64 pvmm_mmu_guest_translate(unsigned long addr, u64 access)
 {
@@ -136,7 +127,6 @@ s64 pvmm_mmu_guest_translate(unsigned long addr, u64 access)
 	return pvmm_guest_call(pvmm_mmu_port, PVMM_MMU_CALL_TRANSLATE, addr,
 			       access, 0, 0, 0, 0);
 }
-EXPORT_SYMBOL_GPL(pvmm_mmu_guest_translate);
 
 static int __init pvmm_mmu_guest_init(void)
 {

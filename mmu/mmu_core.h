@@ -2,8 +2,8 @@
 /*
  * The PV MMU's pure core: the frame table, the validation of x86-64
  * 4-level entries and the walks that validate and tear down page-table
- * frames in bounded steps. Guest memory is reached through callbacks, so
- * the core runs under KUnit on any architecture.
+ * frames in bounded steps. Guest memory is reached through the accessors
+ * of mmu_mem.h, so the core runs under KUnit on any architecture.
  */
 #ifndef _PVMM_MMU_CORE_H
 #define _PVMM_MMU_CORE_H
@@ -48,34 +48,7 @@
 #define PVMM_FT_TCOUNT		GENMASK_ULL(31, 8)
 #define PVMM_FT_REFS		GENMASK_ULL(63, 32)
 
-struct pvmm_mmu_mem_ops {
-	/* Read the entry at @gpa: 0 or -EFAULT. */
-	int (*read)(void *ctx, u64 gpa, u64 *val);
-	/*
-	 * Store @new at @gpa if it holds *@old: 0 when stored, 1 when not
-	 * (*@old is then the current value), -EFAULT.
-	 */
-	int (*xchg_entry)(void *ctx, u64 gpa, u64 *old, u64 new);
-	/* Whether a vCPU has @gfn as its base. */
-	bool (*root_in_use)(void *ctx, u64 gfn);
-};
-
-#ifdef CONFIG_X86
-#include <pvmm/service.h>
-
-/*
- * The host glue's guest memory (mmu_host.c): with these ops the core
- * reaches guest memory through the hub's inline accessors rather than
- * an indirect call, which retpolines make dearer than validating an
- * entry. KUnit passes its own ops and takes the indirect path.
- */
-struct pvmm_mmu_host_mem {
-	struct pvmm_vm *vm;
-	struct pvmm_gpa_cache cache;	/* the table last read or written */
-};
-
-extern const struct pvmm_mmu_mem_ops pvmm_mmu_host_ops;
-#endif
+struct pvmm_mmu_mem;
 
 /* The flush set of one vCPU's batch; see PVMM_MMU_FLUSH_*. */
 struct pvmm_mmu_flush {
@@ -116,8 +89,7 @@ enum {
  * @ft: one entry per guest frame below @nr_frames
  * @nr_frames: frames the table covers
  * @flags: PVMM_MMU_F_*
- * @ops: guest memory
- * @ctx: passed to @ops
+ * @mem: guest memory (mmu_mem.h)
  * @depth: entries in @stack; 0 when no walk is pending
  * @stack: the walk: levels strictly decrease from the bottom up
  * @walk_err: why a validation failed, reported to the trigger
@@ -135,8 +107,7 @@ struct pvmm_mmu {
 	u64 *ft;
 	u64 nr_frames;
 	u64 flags;
-	const struct pvmm_mmu_mem_ops *ops;
-	void *ctx;
+	struct pvmm_mmu_mem *mem;
 	unsigned int depth;
 	struct pvmm_mmu_walk stack[PVMM_MMU_LEVELS];
 	int walk_err;
@@ -161,22 +132,16 @@ struct pvmm_mmu {
 #define PVMM_MMU_WAIT		2
 
 int pvmm_mmu_init(struct pvmm_mmu *m, u64 nr_frames, u64 flags,
-		  const struct pvmm_mmu_mem_ops *ops, void *ctx);
+		  struct pvmm_mmu_mem *mem);
 void pvmm_mmu_destroy(struct pvmm_mmu *m);
 void pvmm_mmu_set_ram(struct pvmm_mmu *m, u64 gfn, u64 n, bool ram);
 int pvmm_mmu_run(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v, long *budget);
-int pvmm_mmu_apply(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
-		   const struct pvmm_mmu_update *u, long *budget);
 int pvmm_mmu_apply_many(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v,
 			const struct pvmm_mmu_update *u, unsigned int n,
 			long *budget, unsigned int *done);
 void pvmm_mmu_abort(struct pvmm_mmu *m, struct pvmm_mmu_vcpu *v);
 s64 pvmm_mmu_translate(struct pvmm_mmu *m, const struct pvmm_mmu_vcpu *v,
 		       u64 gva, u64 access);
-int pvmm_mmu_check_entry(const struct pvmm_mmu *m, unsigned int level,
-			 u64 e, u64 *target);
-void pvmm_mmu_flush_add(struct pvmm_mmu_flush *f, u64 vcpus, bool full,
-			u64 addr);
 
 static inline unsigned int pvmm_ft_type(u64 f)
 {
