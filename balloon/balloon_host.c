@@ -7,14 +7,13 @@
  * exact set of ballooned pages. The operator sets a target through sysfs,
  * the VMM through PVMM_SERVICE_CTL; the guest reads it in a config record.
  */
-#include <linux/debugfs.h>
+#include <linux/types.h>
 #include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kobject.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -30,9 +29,8 @@ MODULE_PARM_DESC(max_extents,
 		 "Most separate ballooned ranges one VM may have (default 1M)");
 
 struct pvmm_balloon_vm {
-	struct kobject kobj;		/* /sys/kernel/pvmm_balloon/vm<N> */
 	struct mutex lock;		/* everything below */
-	struct pvmm_vm *vm;		/* NULL once the VM is gone */
+	struct pvmm_vm *vm;
 	struct pvmm_balloon_set set;
 	struct pvmm_balloon_range *batch;	/* one batch, copied in */
 	struct pvmm_gpage config;
@@ -42,10 +40,7 @@ struct pvmm_balloon_vm {
 	u64 reported_bytes;
 	u64 stats[PVMM_BALLOON_S_NR];
 	u64 stats_updates;
-	pid_t pid;
 };
-
-static struct kobject *pvmm_balloon_root;
 
 static struct pvmm_balloon_vm *pvmm_balloon_vm(struct pvmm_vm *vm)
 {
@@ -319,42 +314,42 @@ static int pvmm_balloon_call(struct pvmm_vcpu *vcpu, unsigned int fn,
 	return 0;
 }
 
-static int pvmm_balloon_vm_ctl(struct pvmm_vm *vm, u32 op, const u64 *in,
-			       u64 *out)
+static int pvmm_balloon_ctl_target(struct pvmm_vm *vm, void *arg)
 {
 	struct pvmm_balloon_vm *bvm = pvmm_balloon_vm(vm);
-	int r = 0;
-	u64 i;
+	struct pvmm_balloon_target *t = arg;
 
+	if (t->reserved)
+		return -EINVAL;
 	mutex_lock(&bvm->lock);
-	switch (op) {
-	case PVMM_BALLOON_CTL_SET_TARGET:
-		bvm->target = in[0];
-		pvmm_balloon_publish(bvm);
-		break;
-	case PVMM_BALLOON_CTL_GET:
-		out[0] = bvm->target;
-		out[1] = bvm->set.pages;
-		out[2] = bvm->released_bytes;
-		out[3] = bvm->reported_bytes;
-		out[4] = bvm->set.extents;
-		out[5] = bvm->stats_updates;
-		break;
-	case PVMM_BALLOON_CTL_GET_STATS:
-		if (in[0] >= PVMM_BALLOON_S_NR) {
-			r = -EINVAL;
-			break;
-		}
-		for (i = 0; i < 6 && in[0] + i < PVMM_BALLOON_S_NR; i++)
-			out[i] = bvm->stats[in[0] + i];
-		break;
-	default:
-		r = -EOPNOTSUPP;
-		break;
-	}
+	bvm->target = t->pages;
+	pvmm_balloon_publish(bvm);
 	mutex_unlock(&bvm->lock);
-	return r;
+	return 0;
 }
+
+static int pvmm_balloon_ctl_info(struct pvmm_vm *vm, void *arg)
+{
+	struct pvmm_balloon_vm *bvm = pvmm_balloon_vm(vm);
+	struct pvmm_balloon_info *i = arg;
+
+	BUILD_BUG_ON(sizeof(i->stats) != sizeof(bvm->stats));
+	mutex_lock(&bvm->lock);
+	i->target_pages = bvm->target;
+	i->ballooned_pages = bvm->set.pages;
+	i->released_bytes = bvm->released_bytes;
+	i->reported_bytes = bvm->reported_bytes;
+	i->extents = bvm->set.extents;
+	i->stats_updates = bvm->stats_updates;
+	memcpy(i->stats, bvm->stats, sizeof(i->stats));
+	mutex_unlock(&bvm->lock);
+	return 0;
+}
+
+static const struct pvmm_vm_ctl pvmm_balloon_ctls[] = {
+	{ PVMM_BALLOON_SET_TARGET, pvmm_balloon_ctl_target },
+	{ PVMM_BALLOON_GET_INFO, pvmm_balloon_ctl_info },
+};
 
 /* The config record lost its pin, or was pinned again: pin, write it. */
 static void pvmm_balloon_memslots_changed(struct pvmm_vm *vm)
@@ -367,14 +362,18 @@ static void pvmm_balloon_memslots_changed(struct pvmm_vm *vm)
 	mutex_unlock(&bvm->lock);
 }
 
-/* sysfs: the operator's view and control of one VM's balloon */
+/* sysfs vm<N>/balloon/: the operator's view and control of the balloon */
 
-#define to_bvm(k)	container_of(k, struct pvmm_balloon_vm, kobj)
+struct pvmm_balloon_attr {
+	struct kobj_attribute attr;
+	size_t off;			/* of a u64 in struct pvmm_balloon_vm */
+};
 
-static ssize_t pvmm_balloon_show_u64(struct kobject *kobj, char *buf,
-				     size_t off)
+static ssize_t pvmm_balloon_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
 {
-	struct pvmm_balloon_vm *bvm = to_bvm(kobj);
+	struct pvmm_balloon_vm *bvm = pvmm_balloon_vm(pvmm_sysfs_vm(kobj));
+	size_t off = container_of(attr, struct pvmm_balloon_attr, attr)->off;
 	u64 v;
 
 	mutex_lock(&bvm->lock);
@@ -383,39 +382,11 @@ static ssize_t pvmm_balloon_show_u64(struct kobject *kobj, char *buf,
 	return sysfs_emit(buf, "%llu\n", v);
 }
 
-#define PVMM_BALLOON_RO(name, field)					\
-static ssize_t name##_show(struct kobject *kobj,			\
-			   struct kobj_attribute *attr, char *buf)	\
-{									\
-	return pvmm_balloon_show_u64(kobj, buf,				\
-			offsetof(struct pvmm_balloon_vm, field));	\
-}									\
-static struct kobj_attribute name##_attr = __ATTR_RO(name)
-
-PVMM_BALLOON_RO(ballooned_pages, set.pages);
-PVMM_BALLOON_RO(released_bytes, released_bytes);
-PVMM_BALLOON_RO(reported_bytes, reported_bytes);
-
-static ssize_t pid_show(struct kobject *kobj, struct kobj_attribute *attr,
-			char *buf)
+static ssize_t pvmm_balloon_target_store(struct kobject *kobj,
+					 struct kobj_attribute *attr,
+					 const char *buf, size_t count)
 {
-	return sysfs_emit(buf, "%d\n", to_bvm(kobj)->pid);
-}
-
-static struct kobj_attribute pid_attr = __ATTR_RO(pid);
-
-static ssize_t target_pages_show(struct kobject *kobj,
-				 struct kobj_attribute *attr, char *buf)
-{
-	return pvmm_balloon_show_u64(kobj, buf,
-				     offsetof(struct pvmm_balloon_vm, target));
-}
-
-static ssize_t target_pages_store(struct kobject *kobj,
-				  struct kobj_attribute *attr,
-				  const char *buf, size_t count)
-{
-	struct pvmm_balloon_vm *bvm = to_bvm(kobj);
+	struct pvmm_balloon_vm *bvm = pvmm_balloon_vm(pvmm_sysfs_vm(kobj));
 	u64 v;
 	int r;
 
@@ -424,64 +395,43 @@ static ssize_t target_pages_store(struct kobject *kobj,
 		return r;
 	mutex_lock(&bvm->lock);
 	bvm->target = v;
-	if (bvm->vm)
-		pvmm_balloon_publish(bvm);
+	pvmm_balloon_publish(bvm);
 	mutex_unlock(&bvm->lock);
 	return count;
 }
 
-static struct kobj_attribute target_pages_attr = __ATTR_RW(target_pages);
+#define PVMM_BALLOON_ATTR(_name, _mode, _store, _field)			\
+	{ .attr = __ATTR(_name, _mode, pvmm_balloon_show, _store),	\
+	  .off = offsetof(struct pvmm_balloon_vm, _field) }
 
-static struct attribute *pvmm_balloon_attrs[] = {
-	&pid_attr.attr,
-	&target_pages_attr.attr,
-	&ballooned_pages_attr.attr,
-	&released_bytes_attr.attr,
-	&reported_bytes_attr.attr,
-	NULL,
-};
-ATTRIBUTE_GROUPS(pvmm_balloon);
-
-static void pvmm_balloon_kobj_release(struct kobject *kobj)
-{
-	kfree(to_bvm(kobj));
-}
-
-static struct kobj_type pvmm_balloon_ktype = {
-	.release = pvmm_balloon_kobj_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = pvmm_balloon_groups,
-};
-
-static const char * const pvmm_balloon_stat_names[PVMM_BALLOON_S_NR] = {
-	"swap_in", "swap_out", "major_faults", "minor_faults",
-	"free_bytes", "total_bytes", "available_bytes", "caches_bytes",
+static struct pvmm_balloon_attr pvmm_balloon_attr_list[] = {
+	PVMM_BALLOON_ATTR(target_pages, 0600, pvmm_balloon_target_store,
+			  target),
+	PVMM_BALLOON_ATTR(ballooned_pages, 0400, NULL, set.pages),
+	PVMM_BALLOON_ATTR(extents, 0400, NULL, set.extents),
+	PVMM_BALLOON_ATTR(released_bytes, 0400, NULL, released_bytes),
+	PVMM_BALLOON_ATTR(reported_bytes, 0400, NULL, reported_bytes),
+	PVMM_BALLOON_ATTR(stats_updates, 0400, NULL, stats_updates),
+	PVMM_BALLOON_ATTR(guest_swap_in, 0400, NULL, stats[0]),
+	PVMM_BALLOON_ATTR(guest_swap_out, 0400, NULL, stats[1]),
+	PVMM_BALLOON_ATTR(guest_major_faults, 0400, NULL, stats[2]),
+	PVMM_BALLOON_ATTR(guest_minor_faults, 0400, NULL, stats[3]),
+	PVMM_BALLOON_ATTR(guest_free_bytes, 0400, NULL, stats[4]),
+	PVMM_BALLOON_ATTR(guest_total_bytes, 0400, NULL, stats[5]),
+	PVMM_BALLOON_ATTR(guest_available_bytes, 0400, NULL, stats[6]),
+	PVMM_BALLOON_ATTR(guest_caches_bytes, 0400, NULL, stats[7]),
 };
 
-static int pvmm_balloon_debugfs_show(struct seq_file *m, void *unused)
-{
-	struct pvmm_balloon_vm *bvm = m->private;
-	int i;
+static struct attribute *pvmm_balloon_attrs[ARRAY_SIZE(pvmm_balloon_attr_list) + 1];
 
-	mutex_lock(&bvm->lock);
-	seq_printf(m, "target_pages: %llu\n", bvm->target);
-	seq_printf(m, "ballooned_pages: %llu\n", bvm->set.pages);
-	seq_printf(m, "extents: %llu\n", bvm->set.extents);
-	seq_printf(m, "released_bytes: %llu\n", bvm->released_bytes);
-	seq_printf(m, "reported_bytes: %llu\n", bvm->reported_bytes);
-	seq_printf(m, "stats_updates: %llu\n", bvm->stats_updates);
-	for (i = 0; i < PVMM_BALLOON_S_NR; i++)
-		seq_printf(m, "guest_%s: %llu\n", pvmm_balloon_stat_names[i],
-			   bvm->stats[i]);
-	mutex_unlock(&bvm->lock);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(pvmm_balloon_debugfs);
+static const struct attribute_group pvmm_balloon_group = {
+	.name = "balloon",
+	.attrs = pvmm_balloon_attrs,
+};
 
 static int pvmm_balloon_vm_init(struct pvmm_vm *vm)
 {
 	struct pvmm_balloon_vm *bvm;
-	int r;
 
 	bvm = kzalloc(sizeof(*bvm), GFP_KERNEL_ACCOUNT);
 	if (!bvm)
@@ -494,19 +444,9 @@ static int pvmm_balloon_vm_init(struct pvmm_vm *vm)
 	}
 	mutex_init(&bvm->lock);
 	bvm->vm = vm;
-	bvm->pid = vm->pid;
 	pvmm_balloon_set_init(&bvm->set, READ_ONCE(pvmm_balloon_max_extents));
 	pvmm_gpage_init(&bvm->config, vm);
-	r = kobject_init_and_add(&bvm->kobj, &pvmm_balloon_ktype,
-				 pvmm_balloon_root, "vm%d", vm->id);
-	if (r) {
-		kfree(bvm->batch);
-		kobject_put(&bvm->kobj);	/* frees bvm */
-		return r;
-	}
 	vm->svc_priv[PVMM_SVC_BALLOON] = bvm;
-	debugfs_create_file("balloon", 0400, vm->debugfs, bvm,
-			    &pvmm_balloon_debugfs_fops);
 	return 0;
 }
 
@@ -518,12 +458,9 @@ static void pvmm_balloon_vm_destroy(struct pvmm_vm *vm)
 	pvmm_gpage_deactivate(&bvm->config);
 	pvmm_balloon_set_destroy(&bvm->set);
 	kfree(bvm->batch);
-	bvm->batch = NULL;
-	bvm->vm = NULL;
 	mutex_unlock(&bvm->lock);
-	/* sysfs readers may hold it a little longer */
-	kobject_del(&bvm->kobj);
-	kobject_put(&bvm->kobj);
+	/* the hub removed vm<N>/balloon/ before: no reader is left */
+	kfree(bvm);
 }
 
 static const struct pvmm_service pvmm_balloon_service = {
@@ -533,28 +470,25 @@ static const struct pvmm_service pvmm_balloon_service = {
 	.vm_init = pvmm_balloon_vm_init,
 	.vm_destroy = pvmm_balloon_vm_destroy,
 	.call = pvmm_balloon_call,
-	.vm_ctl = pvmm_balloon_vm_ctl,
+	.ctls = pvmm_balloon_ctls,
+	.nr_ctls = ARRAY_SIZE(pvmm_balloon_ctls),
+	.vm_attrs = &pvmm_balloon_group,
 	.memslots_changed = pvmm_balloon_memslots_changed,
 	.records_repinned = pvmm_balloon_memslots_changed,
 };
 
 static int __init pvmm_balloon_init(void)
 {
-	int r;
+	int i;
 
-	pvmm_balloon_root = kobject_create_and_add("pvmm_balloon", kernel_kobj);
-	if (!pvmm_balloon_root)
-		return -ENOMEM;
-	r = pvmm_service_register(&pvmm_balloon_service);
-	if (r)
-		kobject_put(pvmm_balloon_root);
-	return r;
+	for (i = 0; i < ARRAY_SIZE(pvmm_balloon_attr_list); i++)
+		pvmm_balloon_attrs[i] = &pvmm_balloon_attr_list[i].attr.attr;
+	return pvmm_service_register(&pvmm_balloon_service);
 }
 
 static void __exit pvmm_balloon_exit(void)
 {
 	pvmm_service_unregister(&pvmm_balloon_service);
-	kobject_put(pvmm_balloon_root);
 }
 
 module_init(pvmm_balloon_init);

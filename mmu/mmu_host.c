@@ -18,6 +18,8 @@
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
@@ -320,47 +322,115 @@ static int pvmm_mmu_configure(struct pvmm_mmu_vm *mvm, u64 limit, u64 flags)
 	return 0;
 }
 
-static int pvmm_mmu_vm_ctl(struct pvmm_vm *vm, u32 op, const u64 *in,
-			   u64 *out)
+static int pvmm_mmu_ctl_configure(struct pvmm_vm *vm, void *arg)
 {
 	struct pvmm_mmu_vm *mvm = pvmm_mmu_vm(vm);
-	u64 f;
-	int r = 0;
+	struct pvmm_mmu_config *c = arg;
+	int r;
 
+	if (c->reserved[0] || c->reserved[1])
+		return -EINVAL;
 	mutex_lock(&mvm->lock);
-	if (op != PVMM_MMU_CTL_CONFIGURE && !mvm->configured) {
-		r = op <= PVMM_MMU_CTL_FRAME ? -ENODEV : -EOPNOTSUPP;
-		goto out;
-	}
-	switch (op) {
-	case PVMM_MMU_CTL_CONFIGURE:
-		r = pvmm_mmu_configure(mvm, in[0], in[1]);
-		break;
-	case PVMM_MMU_CTL_STATS:
-		pvmm_mmu_count(&mvm->core, &out[0], &out[1], &out[2]);
-		out[3] = mvm->core.applied;
-		out[4] = mvm->core.rejected;
-		out[5] = mvm->continuations;
-		break;
-	case PVMM_MMU_CTL_FRAME:
-		if (in[0] >= mvm->core.nr_frames) {
-			r = -EINVAL;
-			break;
-		}
-		f = mvm->core.ft[in[0]];
-		out[0] = pvmm_ft_type(f);
-		out[1] = pvmm_ft_tcount(f);
-		out[2] = pvmm_ft_refs(f);
-		out[3] = !!(f & PVMM_FT_PINNED);
-		break;
-	default:
-		r = -EOPNOTSUPP;
-		break;
-	}
-out:
+	r = pvmm_mmu_configure(mvm, c->limit, c->flags);
 	mutex_unlock(&mvm->lock);
 	return r;
 }
+
+static int pvmm_mmu_ctl_stats(struct pvmm_vm *vm, void *arg)
+{
+	struct pvmm_mmu_vm *mvm = pvmm_mmu_vm(vm);
+	struct pvmm_mmu_stats *st = arg;
+	int r = 0;
+
+	mutex_lock(&mvm->lock);
+	if (!mvm->configured) {
+		r = -ENODEV;
+	} else {
+		pvmm_mmu_count(&mvm->core, &st->pt_frames,
+			       &st->writable_frames, &st->pinned_roots);
+		st->applied = mvm->core.applied;
+		st->rejected = mvm->core.rejected;
+		st->continuations = mvm->continuations;
+	}
+	mutex_unlock(&mvm->lock);
+	return r;
+}
+
+static int pvmm_mmu_ctl_frame(struct pvmm_vm *vm, void *arg)
+{
+	struct pvmm_mmu_vm *mvm = pvmm_mmu_vm(vm);
+	struct pvmm_mmu_frame *fr = arg;
+	int r = 0;
+	u64 f;
+
+	if (fr->reserved[0] || fr->reserved[1])
+		return -EINVAL;
+	mutex_lock(&mvm->lock);
+	if (!mvm->configured) {
+		r = -ENODEV;
+	} else if (fr->gfn >= mvm->core.nr_frames) {
+		r = -EINVAL;
+	} else {
+		f = mvm->core.ft[fr->gfn];
+		fr->type = pvmm_ft_type(f);
+		fr->type_count = pvmm_ft_tcount(f);
+		fr->refs = pvmm_ft_refs(f);
+		fr->pinned = !!(f & PVMM_FT_PINNED);
+	}
+	mutex_unlock(&mvm->lock);
+	return r;
+}
+
+/* sysfs vm<N>/mmu/: the frame table's state and counters */
+
+enum {
+	PVMM_MMU_A_FRAMES, PVMM_MMU_A_PT, PVMM_MMU_A_WRITABLE,
+	PVMM_MMU_A_PINNED, PVMM_MMU_A_APPLIED, PVMM_MMU_A_REJECTED,
+	PVMM_MMU_A_BATCHES, PVMM_MMU_A_CONT, PVMM_MMU_A_NR,
+};
+
+static const char * const pvmm_mmu_attr_names[PVMM_MMU_A_NR] = {
+	"frames", "page_table_frames", "writable_frames", "pinned_roots",
+	"entries_applied", "entries_rejected", "batches", "continuations",
+};
+
+static ssize_t pvmm_mmu_attr_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	struct pvmm_mmu_vm *mvm = pvmm_mmu_vm(pvmm_sysfs_vm(kobj));
+	u64 v[PVMM_MMU_A_NR] = {};
+	unsigned int i;
+
+	mutex_lock(&mvm->lock);
+	if (mvm->configured) {
+		v[PVMM_MMU_A_FRAMES] = mvm->core.nr_frames;
+		pvmm_mmu_count(&mvm->core, &v[PVMM_MMU_A_PT],
+			       &v[PVMM_MMU_A_WRITABLE], &v[PVMM_MMU_A_PINNED]);
+		v[PVMM_MMU_A_APPLIED] = mvm->core.applied;
+		v[PVMM_MMU_A_REJECTED] = mvm->core.rejected;
+	}
+	v[PVMM_MMU_A_BATCHES] = mvm->batches;
+	v[PVMM_MMU_A_CONT] = mvm->continuations;
+	mutex_unlock(&mvm->lock);
+	for (i = 0; i < PVMM_MMU_A_NR; i++)
+		if (!strcmp(attr->attr.name, pvmm_mmu_attr_names[i]))
+			return sysfs_emit(buf, "%llu\n", v[i]);
+	return -EIO;
+}
+
+static struct kobj_attribute pvmm_mmu_kattrs[PVMM_MMU_A_NR];
+static struct attribute *pvmm_mmu_attrs[PVMM_MMU_A_NR + 1];
+
+static const struct attribute_group pvmm_mmu_group = {
+	.name = "mmu",
+	.attrs = pvmm_mmu_attrs,
+};
+
+static const struct pvmm_vm_ctl pvmm_mmu_ctls[] = {
+	{ PVMM_MMU_CONFIGURE, pvmm_mmu_ctl_configure },
+	{ PVMM_MMU_GET_STATS, pvmm_mmu_ctl_stats },
+	{ PVMM_MMU_GET_FRAME, pvmm_mmu_ctl_frame },
+};
 
 static void pvmm_mmu_memslots_changed(struct pvmm_vm *vm)
 {
@@ -468,12 +538,23 @@ static const struct pvmm_service pvmm_mmu_service = {
 	.vcpu_init = pvmm_mmu_vcpu_init,
 	.vcpu_destroy = pvmm_mmu_vcpu_destroy,
 	.call = pvmm_mmu_call,
-	.vm_ctl = pvmm_mmu_vm_ctl,
+	.ctls = pvmm_mmu_ctls,
+	.nr_ctls = ARRAY_SIZE(pvmm_mmu_ctls),
+	.vm_attrs = &pvmm_mmu_group,
 	.memslots_changed = pvmm_mmu_memslots_changed,
 };
 
 static int __init pvmm_mmu_module_init(void)
 {
+	unsigned int i;
+
+	for (i = 0; i < PVMM_MMU_A_NR; i++) {
+		sysfs_attr_init(&pvmm_mmu_kattrs[i].attr);
+		pvmm_mmu_kattrs[i].attr.name = pvmm_mmu_attr_names[i];
+		pvmm_mmu_kattrs[i].attr.mode = 0400;
+		pvmm_mmu_kattrs[i].show = pvmm_mmu_attr_show;
+		pvmm_mmu_attrs[i] = &pvmm_mmu_kattrs[i].attr;
+	}
 	return pvmm_service_register(&pvmm_mmu_service);
 }
 

@@ -14,6 +14,7 @@
 #include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
+#include <linux/sysfs.h>
 #include <linux/timekeeper_internal.h>
 #include <linux/workqueue.h>
 #include <asm/tsc.h>
@@ -350,56 +351,142 @@ static int pvmm_clock_set_offsets(struct pvmm_clock_vm *cvm, s64 ns, s64 tsc)
 	return 0;
 }
 
-static int pvmm_clock_vm_ctl(struct pvmm_vm *vm, u32 op, const u64 *in,
-			     u64 *out)
+static int pvmm_clock_ctl_disrupt(struct pvmm_vm *vm, void *arg)
 {
 	struct pvmm_clock_vm *cvm = pvmm_clock_vm(vm);
+	struct pvmm_clock_disrupt *d = arg;
 	struct pvmm_clock_vcpu *cv;
-	struct pvmm_clock_host h;
 	unsigned long flags;
-	int r = 0;
 
+	if ((d->flags & ~PVMM_CLOCK_DISRUPT_STOPPED) || d->reserved)
+		return -EINVAL;
 	mutex_lock(&cvm->lock);
-	switch (op) {
-	case PVMM_CLOCK_CTL_DISRUPT:
-		if (in[0] & ~(u64)PVMM_CLOCK_DISRUPT_STOPPED) {
-			r = -EINVAL;
-			break;
-		}
-		raw_spin_lock_irqsave(&cvm->offs_lock, flags);
-		cvm->disruptions++;
-		raw_spin_unlock_irqrestore(&cvm->offs_lock, flags);
+	raw_spin_lock_irqsave(&cvm->offs_lock, flags);
+	cvm->disruptions++;
+	raw_spin_unlock_irqrestore(&cvm->offs_lock, flags);
+	if (d->flags & PVMM_CLOCK_DISRUPT_STOPPED) {
 		list_for_each_entry(cv, &cvm->vcpus, node) {
-			if (!(in[0] & PVMM_CLOCK_DISRUPT_STOPPED))
-				break;
 			raw_spin_lock_irqsave(&cv->lock, flags);
 			cv->stop_pending = true;
 			raw_spin_unlock_irqrestore(&cv->lock, flags);
 		}
-		pvmm_clock_refresh_vm(cvm);
-		break;
-	case PVMM_CLOCK_CTL_SET_OFFSETS:
-		r = pvmm_clock_set_offsets(cvm, in[0], in[1]);
-		if (!r)
-			pvmm_clock_refresh_vm(cvm);
-		break;
-	case PVMM_CLOCK_CTL_GET:
-		pvmm_clock_host_get(&h);
-		raw_spin_lock_irqsave(&cvm->offs_lock, flags);
-		out[0] = PVMM_CLOCK_INFO_EXT |
-			 (h.tsc_stable ? PVMM_CLOCK_INFO_TSC_STABLE : 0);
-		out[1] = cvm->disruptions;
-		out[2] = cvm->ns_offset;
-		out[3] = cvm->tsc_offset;
-		raw_spin_unlock_irqrestore(&cvm->offs_lock, flags);
-		break;
-	default:
-		r = -EOPNOTSUPP;
-		break;
 	}
+	pvmm_clock_refresh_vm(cvm);
+	mutex_unlock(&cvm->lock);
+	return 0;
+}
+
+static int pvmm_clock_ctl_offsets(struct pvmm_vm *vm, void *arg)
+{
+	struct pvmm_clock_vm *cvm = pvmm_clock_vm(vm);
+	struct pvmm_clock_offsets *o = arg;
+	int r;
+
+	if (o->reserved[0] || o->reserved[1])
+		return -EINVAL;
+	mutex_lock(&cvm->lock);
+	r = pvmm_clock_set_offsets(cvm, o->ns, o->tsc);
+	if (!r)
+		pvmm_clock_refresh_vm(cvm);
 	mutex_unlock(&cvm->lock);
 	return r;
 }
+
+static int pvmm_clock_ctl_info(struct pvmm_vm *vm, void *arg)
+{
+	struct pvmm_clock_vm *cvm = pvmm_clock_vm(vm);
+	struct pvmm_clock_info *i = arg;
+	struct pvmm_clock_host h;
+	unsigned long flags;
+
+	pvmm_clock_host_get(&h);
+	i->info = PVMM_CLOCK_INFO_EXT |
+		  (h.tsc_stable ? PVMM_CLOCK_INFO_TSC_STABLE : 0);
+	raw_spin_lock_irqsave(&cvm->offs_lock, flags);
+	i->disruptions = cvm->disruptions;
+	i->ns = cvm->ns_offset;
+	i->tsc = cvm->tsc_offset;
+	raw_spin_unlock_irqrestore(&cvm->offs_lock, flags);
+	return 0;
+}
+
+/* sysfs vm<N>/clock/: what the VMM reported and set */
+
+static ssize_t pvmm_clock_show(struct kobject *kobj, char *buf,
+			       unsigned int which)
+{
+	struct pvmm_clock_vm *cvm = pvmm_clock_vm(pvmm_sysfs_vm(kobj));
+	unsigned long flags;
+	s64 v[3];
+
+	raw_spin_lock_irqsave(&cvm->offs_lock, flags);
+	v[0] = cvm->disruptions;
+	v[1] = cvm->ns_offset;
+	v[2] = cvm->tsc_offset;
+	raw_spin_unlock_irqrestore(&cvm->offs_lock, flags);
+	return which ? sysfs_emit(buf, "%lld\n", v[which]) :
+		       sysfs_emit(buf, "%llu\n", (u64)v[0]);
+}
+
+static ssize_t disruptions_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return pvmm_clock_show(kobj, buf, 0);
+}
+
+static ssize_t ns_offset_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	return pvmm_clock_show(kobj, buf, 1);
+}
+
+static ssize_t tsc_offset_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	return pvmm_clock_show(kobj, buf, 2);
+}
+
+static ssize_t records_show(struct kobject *kobj,
+			    struct kobj_attribute *attr, char *buf)
+{
+	struct pvmm_clock_vm *cvm = pvmm_clock_vm(pvmm_sysfs_vm(kobj));
+	struct pvmm_clock_vcpu *cv;
+	unsigned int n = 0;
+
+	mutex_lock(&cvm->lock);
+	list_for_each_entry(cv, &cvm->vcpus, node)
+		n += READ_ONCE(cv->rec.active);
+	mutex_unlock(&cvm->lock);
+	return sysfs_emit(buf, "%u\n", n);
+}
+
+static struct kobj_attribute pvmm_clock_disruptions_attr =
+	__ATTR(disruptions, 0400, disruptions_show, NULL);
+static struct kobj_attribute pvmm_clock_ns_offset_attr =
+	__ATTR(ns_offset, 0400, ns_offset_show, NULL);
+static struct kobj_attribute pvmm_clock_tsc_offset_attr =
+	__ATTR(tsc_offset, 0400, tsc_offset_show, NULL);
+static struct kobj_attribute pvmm_clock_records_attr =
+	__ATTR(records, 0400, records_show, NULL);
+
+static struct attribute *pvmm_clock_attrs[] = {
+	&pvmm_clock_disruptions_attr.attr,
+	&pvmm_clock_ns_offset_attr.attr,
+	&pvmm_clock_tsc_offset_attr.attr,
+	&pvmm_clock_records_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group pvmm_clock_group = {
+	.name = "clock",
+	.attrs = pvmm_clock_attrs,
+};
+
+static const struct pvmm_vm_ctl pvmm_clock_ctls[] = {
+	{ PVMM_CLOCK_DISRUPT, pvmm_clock_ctl_disrupt },
+	{ PVMM_CLOCK_SET_OFFSETS, pvmm_clock_ctl_offsets },
+	{ PVMM_CLOCK_GET_INFO, pvmm_clock_ctl_info },
+};
 
 /*
  * Records under a changed memslot lost their pin: pin them again. Also
@@ -503,7 +590,9 @@ static const struct pvmm_service pvmm_clock_service = {
 	.vcpu_destroy = pvmm_clock_vcpu_destroy,
 	.sched_in = pvmm_clock_sched_in,
 	.call = pvmm_clock_call,
-	.vm_ctl = pvmm_clock_vm_ctl,
+	.ctls = pvmm_clock_ctls,
+	.nr_ctls = ARRAY_SIZE(pvmm_clock_ctls),
+	.vm_attrs = &pvmm_clock_group,
 	.memslots_changed = pvmm_clock_memslots_changed,
 	.records_repinned = pvmm_clock_memslots_changed,
 };

@@ -20,6 +20,7 @@ int pvmm_bindings_count(void);
 void pvmm_bindings_drain(void);
 
 const struct pvmm_service *pvmm_service_get(unsigned int id);
+int pvmm_ctl_service(unsigned int nr);
 u64 pvmm_services_loaded(void);
 
 /* The VMM's address of a guest range inside one memslot (its threads only). */
@@ -34,6 +35,13 @@ void pvmm_debugfs_init(void);
 void pvmm_debugfs_exit(void);
 void pvmm_debugfs_vm_add(struct pvmm_vm *vm);
 void pvmm_debugfs_vm_remove(struct pvmm_vm *vm);
-void pvmm_debugfs_vm_gone(void);
+int pvmm_sysfs_init(void);
+void pvmm_sysfs_exit(void);
+int pvmm_sysfs_vm_add(struct pvmm_vm *vm);
+void pvmm_sysfs_vm_remove(struct pvmm_vm *vm);
+void pvmm_sysfs_vm_gone(void);
+int pvmm_sysfs_service_add(struct pvmm_vm *vm, const struct pvmm_service *svc);
+int pvmm_sysfs_vcpu_add(struct pvmm_vcpu *vcpu);
+void pvmm_sysfs_vcpu_remove(struct pvmm_vcpu *vcpu);
 
 #endif /* _PVMM_HUB_H */

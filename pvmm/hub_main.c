@@ -30,6 +30,7 @@ static void pvmm_vm_destroy(struct kref *kref)
 	struct pvmm_memslots *slots;
 	int i;
 
+	pvmm_sysfs_vm_remove(vm);
 	pvmm_debugfs_vm_remove(vm);
 	/* the re-pin worker calls into services: none once they go */
 	mutex_lock(&vm->lock);
@@ -57,7 +58,7 @@ static void pvmm_vm_destroy(struct kref *kref)
 	xa_destroy(&vm->vcpus);
 	ida_free(&pvmm_vm_ida, vm->id);
 	kfree(vm);
-	pvmm_debugfs_vm_gone();
+	pvmm_sysfs_vm_gone();
 }
 
 void pvmm_vm_put(struct pvmm_vm *vm)
@@ -98,11 +99,16 @@ static int pvmm_dev_open(struct inode *inode, struct file *filp)
 	vm->pid = task_tgid_vnr(current);
 	vm->uid = current_uid();
 	vm->mm = current->mm;
+	r = pvmm_sysfs_vm_add(vm);
+	if (r)
+		goto err_id;
 	mmgrab(vm->mm);
 	pvmm_debugfs_vm_add(vm);
 	filp->private_data = vm;
 	return nonseekable_open(inode, filp);
 
+err_id:
+	ida_free(&pvmm_vm_ida, vm->id);
 err_srcu:
 	cleanup_srcu_struct(&vm->srcu);
 err_slots:
@@ -239,7 +245,14 @@ static long pvmm_enable_service(struct pvmm_vm *vm, unsigned long id)
 		module_put(svc->owner);
 		goto out;
 	}
-	/* vm_init is done before PVMM_SERVICE_CTL can see the service. */
+	r = pvmm_sysfs_service_add(vm, svc);
+	if (r) {
+		if (svc->vm_destroy)
+			svc->vm_destroy(vm);
+		module_put(svc->owner);
+		goto out;
+	}
+	/* vm_init is done before a VMM control can see the service. */
 	smp_store_release(&vm->svc[id], svc);
 	vm->hooks[vm->nr_hooks++] = svc;
 	vm->svc_mask |= BIT_ULL(id);
@@ -248,29 +261,39 @@ out:
 	return r;
 }
 
-static long pvmm_service_ctl(struct pvmm_vm *vm, void __user *arg)
+/* A VMM control of a service: typed by @cmd, whose size the hub copies. */
+static long pvmm_service_ctl(struct pvmm_vm *vm, unsigned int cmd,
+			     void __user *arg)
 {
 	const struct pvmm_service *svc;
-	struct pvmm_service_ctl ctl;
+	const struct pvmm_vm_ctl *c;
+	u64 buf[PVMM_CTL_MAX_SIZE / sizeof(u64)];
+	unsigned int size = _IOC_SIZE(cmd);
+	int id = pvmm_ctl_service(_IOC_NR(cmd));
 	long r;
 
-	if (copy_from_user(&ctl, arg, sizeof(ctl)))
-		return -EFAULT;
-	if (ctl.reserved[0] || ctl.reserved[1])
-		return -EINVAL;
-	if (ctl.service == PVMM_SVC_HUB || ctl.service >= PVMM_SVC_MAX)
-		return -EINVAL;
+	if (_IOC_TYPE(cmd) != PVMM_IOCTL_MAGIC || id < 0)
+		return -ENOTTY;
 	/* Pairs with the release in pvmm_enable_service(): vm_init is done. */
-	svc = smp_load_acquire(&vm->svc[ctl.service]);
+	svc = smp_load_acquire(&vm->svc[id]);
 	if (!svc)
 		return -ENODEV;
-	if (!svc->vm_ctl)
-		return -EOPNOTSUPP;
-	memset(ctl.out, 0, sizeof(ctl.out));
-	r = svc->vm_ctl(vm, ctl.op, ctl.in, ctl.out);
-	if (r)
+	for (c = svc->ctls; c < svc->ctls + svc->nr_ctls; c++)
+		if (c->cmd == cmd)
+			break;
+	if (c == svc->ctls + svc->nr_ctls)
+		return -ENOTTY;
+	/* registration checked that size <= PVMM_CTL_MAX_SIZE */
+	if (_IOC_DIR(cmd) & _IOC_WRITE) {
+		if (copy_from_user(buf, arg, size))
+			return -EFAULT;
+	} else {
+		memset(buf, 0, size);
+	}
+	r = c->fn(vm, buf);
+	if (r || !(_IOC_DIR(cmd) & _IOC_READ))
 		return r;
-	return copy_to_user(arg, &ctl, sizeof(ctl)) ? -EFAULT : 0;
+	return copy_to_user(arg, buf, size) ? -EFAULT : 0;
 }
 
 static long pvmm_dev_ioctl(struct file *filp, unsigned int cmd,
@@ -292,10 +315,8 @@ static long pvmm_dev_ioctl(struct file *filp, unsigned int cmd,
 		return pvmm_vcpu_create(vm, arg);
 	case PVMM_ENABLE_SERVICE:
 		return pvmm_enable_service(vm, arg);
-	case PVMM_SERVICE_CTL:
-		return pvmm_service_ctl(vm, uarg);
 	default:
-		return -ENOTTY;
+		return pvmm_service_ctl(vm, cmd, uarg);
 	}
 }
 
@@ -333,10 +354,17 @@ static int __init pvmm_init(void)
 	 * livelocks the machine.
 	 */
 	preempt_notifier_inc();
+	r = pvmm_sysfs_init();
+	if (r) {
+		preempt_notifier_dec();
+		destroy_workqueue(pvmm_wq);
+		return r;
+	}
 	pvmm_debugfs_init();
 	r = misc_register(&pvmm_miscdev);
 	if (r) {
 		pvmm_debugfs_exit();
+		pvmm_sysfs_exit();
 		preempt_notifier_dec();
 		destroy_workqueue(pvmm_wq);
 	}
@@ -353,6 +381,7 @@ static void __exit pvmm_exit(void)
 	preempt_notifier_dec();
 	destroy_workqueue(pvmm_wq);
 	pvmm_debugfs_exit();
+	pvmm_sysfs_exit();
 }
 
 module_init(pvmm_init);

@@ -8,18 +8,50 @@
 static DEFINE_MUTEX(pvmm_services_lock);
 static const struct pvmm_service *pvmm_services[PVMM_SVC_MAX];
 
+/* The service whose VMM controls take ioctl number @nr, or -1. */
+int pvmm_ctl_service(unsigned int nr)
+{
+	switch (nr & 0xf0) {
+	case PVMM_CTL_MMU:
+		return PVMM_SVC_MMU;
+	case PVMM_CTL_SCHED:
+		return PVMM_SVC_SCHED;
+	case PVMM_CTL_BALLOON:
+		return PVMM_SVC_BALLOON;
+	case PVMM_CTL_CLOCK:
+		return PVMM_SVC_CLOCK;
+	case PVMM_CTL_TEST:
+		return PVMM_SVC_TEST;
+	default:
+		return -1;
+	}
+}
+
+static bool pvmm_service_ctls_ok(const struct pvmm_service *svc)
+{
+	const struct pvmm_vm_ctl *c;
+
+	for (c = svc->ctls; c < svc->ctls + svc->nr_ctls; c++)
+		if (!c->fn || _IOC_TYPE(c->cmd) != PVMM_IOCTL_MAGIC ||
+		    pvmm_ctl_service(_IOC_NR(c->cmd)) != svc->id ||
+		    _IOC_SIZE(c->cmd) > PVMM_CTL_MAX_SIZE)
+			return false;
+	return true;
+}
+
 /**
  * pvmm_service_register() - make a service available to new VMs
  * @svc: the service; must stay valid until unregistered
  *
- * Return: 0, -EINVAL for a bad id or a missing call handler, or -EBUSY
- * when the id is taken.
+ * Return: 0, -EINVAL for a bad id, a missing call handler or a control
+ * outside the service's range, or -EBUSY when the id is taken.
  */
 int pvmm_service_register(const struct pvmm_service *svc)
 {
 	int r = 0;
 
-	if (svc->id == PVMM_SVC_HUB || svc->id >= PVMM_SVC_MAX || !svc->call)
+	if (svc->id == PVMM_SVC_HUB || svc->id >= PVMM_SVC_MAX || !svc->call ||
+	    !pvmm_service_ctls_ok(svc))
 		return -EINVAL;
 	mutex_lock(&pvmm_services_lock);
 	if (pvmm_services[svc->id])

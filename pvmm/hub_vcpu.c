@@ -397,6 +397,7 @@ static int pvmm_vcpu_release(struct inode *inode, struct file *filp)
 		pvmm_binding_detach(vcpu->binding);
 	vcpu->binding = NULL;
 	mutex_unlock(&vcpu->lock);
+	pvmm_sysfs_vcpu_remove(vcpu);
 
 	mutex_lock(&vm->lock);
 	xa_erase(&vm->vcpus, vcpu->id);
@@ -454,16 +455,19 @@ int pvmm_vcpu_create(struct pvmm_vm *vm, unsigned long id)
 		if (r)
 			goto err_hooks;
 	}
+	r = pvmm_sysfs_vcpu_add(vcpu);
+	if (r)
+		goto err_hooks;
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		r = fd;
-		goto err_hooks;
+		goto err_sysfs;
 	}
 	file = anon_inode_getfile("pvmm-vcpu", &pvmm_vcpu_fops, vcpu, O_RDWR);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
 		r = PTR_ERR(file);
-		goto err_hooks;
+		goto err_sysfs;
 	}
 	vm->vcpus_created = true;
 	vm->nr_vcpus++;
@@ -474,6 +478,8 @@ int pvmm_vcpu_create(struct pvmm_vm *vm, unsigned long id)
 	fd_install(fd, file);
 	return fd;
 
+err_sysfs:
+	pvmm_sysfs_vcpu_remove(vcpu);
 err_hooks:
 	while (--i >= 0)
 		if (vm->hooks[i]->vcpu_destroy)

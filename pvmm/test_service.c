@@ -14,7 +14,7 @@
 
 #include <pvmm/service.h>
 
-#include "pvmm_test.h"
+#include <linux/pvmm_test.h>
 
 #define PVMM_TEST_MAX_PINS	65536
 
@@ -214,17 +214,19 @@ static int pvmm_test_call(struct pvmm_vcpu *vcpu, unsigned int fn,
 }
 
 /* VMM controls: op 0 returns in[i] + i + 1 in out[i], to check the path. */
-static int pvmm_test_vm_ctl(struct pvmm_vm *vm, u32 op, const u64 *in,
-			    u64 *out)
+static int pvmm_test_ctl_echo(struct pvmm_vm *vm, void *arg)
 {
+	struct pvmm_test_echo *e = arg;
 	int i;
 
-	if (op != PVMM_TEST_CTL_ECHO)
-		return -EOPNOTSUPP;
-	for (i = 0; i < 6; i++)
-		out[i] = in[i] + i + 1;
+	for (i = 0; i < ARRAY_SIZE(e->in); i++)
+		e->out[i] = e->in[i] + i + 1;
 	return 0;
 }
+
+static const struct pvmm_vm_ctl pvmm_test_ctls[] = {
+	{ PVMM_TEST_CTL_ECHO, pvmm_test_ctl_echo },
+};
 
 static int pvmm_test_vm_init(struct pvmm_vm *vm)
 {
@@ -275,7 +277,8 @@ static const struct pvmm_service pvmm_test_service = {
 	.sched_in = pvmm_test_sched_in,
 	.sched_out = pvmm_test_sched_out,
 	.call = pvmm_test_call,
-	.vm_ctl = pvmm_test_vm_ctl,
+	.ctls = pvmm_test_ctls,
+	.nr_ctls = ARRAY_SIZE(pvmm_test_ctls),
 };
 
 static int __init pvmm_test_init(void)

@@ -6,9 +6,8 @@
  * lose time (sched_place.c). This file is the service: its calls, its
  * VMM controls and the life of its VM and vCPU state.
  */
-#include <linux/debugfs.h>
 #include <linux/module.h>
-#include <linux/seq_file.h>
+#include <linux/sysfs.h>
 #include <linux/slab.h>
 
 #include "sched_host.h"
@@ -82,30 +81,111 @@ static void pvmm_sched_vcpu_destroy(struct pvmm_vcpu *vcpu)
 	kfree(sv);
 }
 
-/* debugfs vm<N>/sched: one line per vCPU */
-static int pvmm_sched_debugfs_show(struct seq_file *m, void *unused)
+/* sysfs vm<N>/vcpu<id>/sched/: the vCPU's steal, yields, boosts, placement */
+
+#define PVMM_SCHED_VCPU_ATTR(_name, _fmt, _expr)				\
+static ssize_t pvmm_sched_##_name##_show(struct kobject *kobj,		\
+					 struct kobj_attribute *attr,	\
+					 char *buf)			\
+{									\
+	struct pvmm_sched_vcpu *sv = pvmm_sched_vcpu(pvmm_sysfs_vcpu(kobj)); \
+									\
+	return sysfs_emit(buf, _fmt "\n", _expr);		\
+}									\
+static struct kobj_attribute pvmm_sched_##_name##_attr =		\
+	__ATTR(_name, 0400, pvmm_sched_##_name##_show, NULL)
+
+PVMM_SCHED_VCPU_ATTR(steal_ns, "%llu", READ_ONCE(sv->acct.steal));
+PVMM_SCHED_VCPU_ATTR(steal_rate, "%u", READ_ONCE(sv->acct.rate));
+PVMM_SCHED_VCPU_ATTR(preempted, "%d", READ_ONCE(sv->preempted));
+PVMM_SCHED_VCPU_ATTR(yields, "%llu", READ_ONCE(sv->yields));
+PVMM_SCHED_VCPU_ATTR(yields_refused, "%llu", READ_ONCE(sv->yields_refused));
+PVMM_SCHED_VCPU_ATTR(boosts, "%llu", READ_ONCE(sv->boosts));
+PVMM_SCHED_VCPU_ATTR(boosts_refused, "%llu", READ_ONCE(sv->boosts_refused));
+PVMM_SCHED_VCPU_ATTR(boosted, "%d", !!READ_ONCE(sv->boosted));
+PVMM_SCHED_VCPU_ATTR(migrations, "%llu", READ_ONCE(sv->pl.migrations));
+PVMM_SCHED_VCPU_ATTR(placed_cpu, "%d", READ_ONCE(sv->pl.cpu));
+
+static struct attribute *pvmm_sched_vcpu_attrs[] = {
+	&pvmm_sched_steal_ns_attr.attr,
+	&pvmm_sched_steal_rate_attr.attr,
+	&pvmm_sched_preempted_attr.attr,
+	&pvmm_sched_yields_attr.attr,
+	&pvmm_sched_yields_refused_attr.attr,
+	&pvmm_sched_boosts_attr.attr,
+	&pvmm_sched_boosts_refused_attr.attr,
+	&pvmm_sched_boosted_attr.attr,
+	&pvmm_sched_migrations_attr.attr,
+	&pvmm_sched_placed_cpu_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group pvmm_sched_vcpu_group = {
+	.name = "sched",
+	.attrs = pvmm_sched_vcpu_attrs,
+};
+
+/* sysfs vm<N>/sched/: the VM's placement weight and moves */
+
+static ssize_t pvmm_sched_weight_show(struct kobject *kobj,
+				      struct kobj_attribute *attr, char *buf)
 {
-	struct pvmm_vm *vm = m->private;
-	struct pvmm_vcpu *vcpu;
-	unsigned long id;
+	struct pvmm_sched_vm *svm = pvmm_sysfs_vm(kobj)->svc_priv[PVMM_SVC_SCHED];
+	u32 w;
 
-	mutex_lock(&vm->lock);
-	xa_for_each(&vm->vcpus, id, vcpu) {
-		struct pvmm_sched_vcpu *sv = pvmm_sched_vcpu(vcpu);
-
-		seq_printf(m, "vcpu %lu steal_ns %llu steal_rate %u preempted %d yields %llu yields_refused %llu boosts %llu boosts_refused %llu migrations %llu placed_cpu %d\n",
-			   id, READ_ONCE(sv->acct.steal),
-			   READ_ONCE(sv->acct.rate), READ_ONCE(sv->preempted),
-			   READ_ONCE(sv->yields), READ_ONCE(sv->yields_refused),
-			   READ_ONCE(sv->boosts),
-			   READ_ONCE(sv->boosts_refused),
-			   READ_ONCE(sv->pl.migrations),
-			   READ_ONCE(sv->pl.cpu));
-	}
-	mutex_unlock(&vm->lock);
-	return 0;
+	mutex_lock(&pvmm_sched_place_lock);
+	w = svm->weight;
+	mutex_unlock(&pvmm_sched_place_lock);
+	return sysfs_emit(buf, "%u\n", w);
 }
-DEFINE_SHOW_ATTRIBUTE(pvmm_sched_debugfs);
+
+static ssize_t pvmm_sched_weight_store(struct kobject *kobj,
+				       struct kobj_attribute *attr,
+				       const char *buf, size_t count)
+{
+	struct pvmm_sched_vm *svm = pvmm_sysfs_vm(kobj)->svc_priv[PVMM_SVC_SCHED];
+	u32 w;
+	int r;
+
+	r = kstrtou32(buf, 0, &w);
+	if (r)
+		return r;
+	if (!w || w > PVMM_SCHED_WEIGHT_MAX)
+		return -EINVAL;
+	mutex_lock(&pvmm_sched_place_lock);
+	svm->weight = w;
+	mutex_unlock(&pvmm_sched_place_lock);
+	return count;
+}
+
+static ssize_t pvmm_sched_vm_migrations_show(struct kobject *kobj,
+					     struct kobj_attribute *attr,
+					     char *buf)
+{
+	struct pvmm_sched_vm *svm = pvmm_sysfs_vm(kobj)->svc_priv[PVMM_SVC_SCHED];
+	u64 n;
+
+	mutex_lock(&pvmm_sched_place_lock);
+	n = svm->migrations;
+	mutex_unlock(&pvmm_sched_place_lock);
+	return sysfs_emit(buf, "%llu\n", n);
+}
+
+static struct kobj_attribute pvmm_sched_weight_attr =
+	__ATTR(weight, 0600, pvmm_sched_weight_show, pvmm_sched_weight_store);
+static struct kobj_attribute pvmm_sched_vm_migrations_attr =
+	__ATTR(migrations, 0400, pvmm_sched_vm_migrations_show, NULL);
+
+static struct attribute *pvmm_sched_vm_attrs[] = {
+	&pvmm_sched_weight_attr.attr,
+	&pvmm_sched_vm_migrations_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group pvmm_sched_vm_group = {
+	.name = "sched",
+	.attrs = pvmm_sched_vm_attrs,
+};
 
 static int pvmm_sched_vm_init(struct pvmm_vm *vm)
 {
@@ -118,8 +198,6 @@ static int pvmm_sched_vm_init(struct pvmm_vm *vm)
 	INIT_LIST_HEAD(&svm->vcpus);
 	svm->weight = PVMM_SCHED_WEIGHT_DEFAULT;
 	vm->svc_priv[PVMM_SVC_SCHED] = svm;
-	debugfs_create_file("sched", 0400, vm->debugfs, vm,
-			    &pvmm_sched_debugfs_fops);
 	pvmm_sched_place_vm_add(svm);
 	return 0;
 }
@@ -132,31 +210,35 @@ static void pvmm_sched_vm_destroy(struct pvmm_vm *vm)
 	kfree(svm);
 }
 
-static int pvmm_sched_vm_ctl(struct pvmm_vm *vm, u32 op, const u64 *in,
-			     u64 *out)
+static int pvmm_sched_ctl_weight(struct pvmm_vm *vm, void *arg)
 {
 	struct pvmm_sched_vm *svm = vm->svc_priv[PVMM_SVC_SCHED];
-	int r = 0;
+	struct pvmm_sched_weight *w = arg;
+
+	if (!w->weight || w->weight > PVMM_SCHED_WEIGHT_MAX || w->reserved)
+		return -EINVAL;
+	mutex_lock(&pvmm_sched_place_lock);
+	svm->weight = w->weight;
+	mutex_unlock(&pvmm_sched_place_lock);
+	return 0;
+}
+
+static int pvmm_sched_ctl_info(struct pvmm_vm *vm, void *arg)
+{
+	struct pvmm_sched_vm *svm = vm->svc_priv[PVMM_SVC_SCHED];
+	struct pvmm_sched_info *i = arg;
 
 	mutex_lock(&pvmm_sched_place_lock);
-	switch (op) {
-	case PVMM_SCHED_CTL_SET_WEIGHT:
-		if (!in[0] || in[0] > PVMM_SCHED_WEIGHT_MAX)
-			r = -EINVAL;
-		else
-			svm->weight = in[0];
-		break;
-	case PVMM_SCHED_CTL_GET:
-		out[0] = svm->weight;
-		out[1] = svm->migrations;
-		break;
-	default:
-		r = -EOPNOTSUPP;
-		break;
-	}
+	i->weight = svm->weight;
+	i->migrations = svm->migrations;
 	mutex_unlock(&pvmm_sched_place_lock);
-	return r;
+	return 0;
 }
+
+static const struct pvmm_vm_ctl pvmm_sched_ctls[] = {
+	{ PVMM_SCHED_SET_WEIGHT, pvmm_sched_ctl_weight },
+	{ PVMM_SCHED_GET_INFO, pvmm_sched_ctl_info },
+};
 
 static const struct pvmm_service pvmm_sched_service = {
 	.name = "sched",
@@ -169,7 +251,10 @@ static const struct pvmm_service pvmm_sched_service = {
 	.sched_in = pvmm_sched_sched_in,
 	.sched_out = pvmm_sched_sched_out,
 	.call = pvmm_sched_call,
-	.vm_ctl = pvmm_sched_vm_ctl,
+	.ctls = pvmm_sched_ctls,
+	.nr_ctls = ARRAY_SIZE(pvmm_sched_ctls),
+	.vm_attrs = &pvmm_sched_vm_group,
+	.vcpu_attrs = &pvmm_sched_vcpu_group,
 	.memslots_changed = pvmm_sched_memslots_changed,
 };
 

@@ -103,7 +103,7 @@ if [ "$mode" != bench ]; then
 fi
 # Every VM torn down, every page unpinned: then both modules unload.
 i=0
-while [ "$(cat /sys/kernel/debug/pvmm/vms)" != 0 ] && [ $i -lt 100 ]; do
+while [ "$(cat /sys/kernel/pvmm/vms)" != 0 ] && [ $i -lt 100 ]; do
 	sleep 0.1; i=$((i + 1))
 done
 for m in $(echo $modules | tr ' ' '\n' | tac); do

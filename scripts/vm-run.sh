@@ -11,7 +11,7 @@
 #        result, and on any WARNING, BUG, Oops, lockdep or hung-task report
 #        in the kernel log.
 # bench: the benchmarks; prints their "bench:" lines.
-# demo:  the demonstration program, then the hub's debugfs.
+# demo:  the demonstration program, with pvmmctl on the sysfs tree.
 # cmd:   the shell commands in PVMM_VM_CMD (busybox sh), for diagnostics.
 #
 # A VM stuck without a result for PVMM_VM_STALL seconds is stopped; the

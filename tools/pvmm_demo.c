@@ -3,12 +3,13 @@
  * pvmm_demo: a minimal VMM that shows the hub at work. It gives a VM
  * memfd-backed guest memory, runs two vCPU threads that bind themselves
  * and forward guest calls, and prints what the guest saw and what the
- * hub's debugfs says. With pvmm_clock loaded, each vCPU also enables its
+ * operator's sysfs tree says. With pvmm_clock loaded, each vCPU also enables its
  * clock record and reads it the way a guest does; with pvmm_balloon, the
  * operator sets a target that the guest follows; with pvmm_mmu, the guest
  * builds page tables through validated batches; with pvmm_sched, two vCPU
  * threads share one CPU and each reads the steal time it lost.
  */
+#include <dirent.h>
 #include <pthread.h>
 
 #include <sys/stat.h>
@@ -17,8 +18,9 @@
 #include <linux/pvmm_sched.h>
 #include <pvmm/mmu_batch.h>
 
-#include "../selftests/pvmm/clock_lib.h"
-#include "../pvmm/pvmm_test.h"
+#include <linux/pvmm_test.h>
+
+#include "libpvmm.h"
 
 #define MEM	(16UL << 20)
 #define GPA	0x100000ULL
@@ -28,6 +30,14 @@ static int vm, vm_id, has_test, has_clock, has_balloon, has_mmu, has_sched;
 static int memfd;
 static pthread_barrier_t sched_barrier;
 static char *mem;
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 static long long memfd_mib(void)
 {
@@ -71,6 +81,8 @@ static void balloon_demo(int vcpu)
 	snprintf(cmd, sizeof(cmd), "pvmmctl show vm%d", vm_id);
 	run(cmd);
 	run("pvmmctl list");
+	run("pvmmctl --json list");
+	run("pvmmctl top -d 0.5 -n 1");
 }
 
 /* A batch forwarded the way a VMM must: again while the kernel says EAGAIN. */
@@ -222,9 +234,9 @@ static void *vcpu_thread(void *arg)
 
 		printf("vcpu%ld: clock enable at gpa %#llx -> %lld\n", id, gpa,
 		       vmm_call2(vcpu, PVMM_CLOCK_ENABLE, gpa, 0));
-		t1 = clock_now(CLOCK_MONOTONIC);
+		t1 = mono_ns();
 		pv = pvmm_clock_read(r, &flags);
-		t2 = clock_now(CLOCK_MONOTONIC);
+		t2 = mono_ns();
 		printf("vcpu%ld: host mono %llu, guest clock %llu, host mono %llu: %s\n"
 		       "vcpu%ld: record flags %#x%s, version %u\n",
 		       id, (unsigned long long)t1, (unsigned long long)pv,
@@ -243,17 +255,26 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-static void cat(const char *path)
+/* "name: value" for each file of a sysfs directory */
+static void cat_dir(const char *path)
 {
-	char buf[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
+	struct dirent **names;
+	int n = scandir(path, &names, NULL, alphasort);
 
-	if (fd < 0)
-		return;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, n, stdout);
-	close(fd);
+	for (int i = 0; i < n; i++) {
+		char file[512], buf[128] = "";
+		int fd;
+
+		snprintf(file, sizeof(file), "%s/%s", path, names[i]->d_name);
+		fd = open(file, O_RDONLY);
+		if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0)
+			printf("  %s: %s", names[i]->d_name, buf);
+		if (fd >= 0)
+			close(fd);
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
 }
 
 int main(void)
@@ -272,7 +293,7 @@ int main(void)
 	printf("hub: ABI %u, %u memslots, %u vCPUs, %u-bit guest-physical, services %#llx\n",
 	       v.abi_version, v.max_memslots, v.max_vcpus, v.gpa_bits,
 	       (unsigned long long)v.services);
-	printf("vm: vm%d in debugfs and sysfs\n", vm_id);
+	printf("vm: vm%d in " PVMM_SYSFS "\n", vm_id);
 	mem = vmm_memfd_map(MEM, &memfd);
 	if (!mem || vmm_set_slot(vm, 0, GPA, MEM, mem, memfd, 0)) {
 		perror("memslot");
@@ -290,12 +311,9 @@ int main(void)
 	       has_balloon ? "enabled" : "not loaded");
 	has_mmu = !vmm_ioctl(vm, PVMM_ENABLE_SERVICE, (void *)PVMM_SVC_MMU);
 	if (has_mmu) {
-		struct pvmm_service_ctl ctl = {
-			.service = PVMM_SVC_MMU, .op = PVMM_MMU_CTL_CONFIGURE,
-			.in = { GPA + MEM },
-		};
+		struct pvmm_mmu_config c = { .limit = GPA + MEM };
 
-		has_mmu = !vmm_ioctl(vm, PVMM_SERVICE_CTL, &ctl);
+		has_mmu = !vmm_ioctl(vm, PVMM_MMU_CONFIGURE, &c);
 	}
 	printf("vm: PV MMU service %s\n", has_mmu ? "enabled" : "not loaded");
 	has_sched = !vmm_ioctl(vm, PVMM_ENABLE_SERVICE, (void *)PVMM_SVC_SCHED);
@@ -305,20 +323,19 @@ int main(void)
 	for (long i = 0; i < 2; i++)
 		pthread_create(&t[i], NULL, vcpu_thread, (void *)i);
 	usleep(20000);
-	snprintf(path, sizeof(path), PVMM_DEBUGFS "/vm%d/stats", vm_id);
-	printf("debugfs %s while running:\n", path);
-	cat(path);
+	snprintf(path, sizeof(path), "pvmmctl show vm%d", vm_id);
+	run(path);
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	if (has_mmu) {
-		snprintf(path, sizeof(path), PVMM_DEBUGFS "/vm%d/mmu", vm_id);
-		printf("debugfs %s:\n", path);
-		cat(path);
+		snprintf(path, sizeof(path), PVMM_SYSFS "/vm%d/mmu", vm_id);
+		printf("sysfs %s/:\n", path);
+		cat_dir(path);
 	}
-	printf("debugfs pinned_pages after the vCPUs closed: %lld\n",
-	       vmm_debugfs_wait("pinned_pages", 0, 2000));
+	printf("sysfs pinned_pages after the vCPUs closed: %lld\n",
+	       vmm_sysfs_wait("pinned_pages", 0, 2000));
 	close(vm);
-	printf("debugfs vms after the VM closed: %lld\n",
-	       vmm_debugfs_wait("vms", 0, 2000));
+	printf("sysfs vms after the VM closed: %lld\n",
+	       vmm_sysfs_wait("vms", 0, 2000));
 	return 0;
 }

@@ -57,7 +57,8 @@ struct pvmm_service;
  * @calls_unsupported: of those, calls answered -EOPNOTSUPP
  * @memslot_updates: successful PVMM_SET_MEMSLOT calls
  * @debugfs: this VM's debugfs directory
- * @id: number of this VM in debugfs
+ * @kobj: this VM's sysfs directory, /sys/kernel/pvmm/vm<@id>
+ * @id: number of this VM in sysfs and debugfs
  * @pid: thread group that created the VM
  * @uid: real user of the opener; its vCPUs count against max_vcpus_per_user
  */
@@ -84,6 +85,7 @@ struct pvmm_vm {
 	atomic64_t calls_unsupported;
 	atomic64_t memslot_updates;
 	struct dentry *debugfs;
+	struct kobject *kobj;
 	int id;
 	pid_t pid;
 	kuid_t uid;
@@ -104,6 +106,7 @@ struct pvmm_vm {
  * @calls_unsupported: of those, calls answered -EOPNOTSUPP
  * @sched_in: times the bound thread was scheduled in
  * @sched_out: times the bound thread was scheduled out
+ * @kobj: its sysfs directory, vm<N>/vcpu<@id>
  * @free_work: frees the vCPU once no notifier can still see it
  */
 struct pvmm_vcpu {
@@ -119,7 +122,23 @@ struct pvmm_vcpu {
 	u64 calls_unsupported;
 	u64 sched_in;
 	u64 sched_out;
+	struct kobject *kobj;
 	struct rcu_work free_work;
+};
+
+/* The largest VMM control struct; the hub copies it through the stack. */
+#define PVMM_CTL_MAX_SIZE	256
+
+/**
+ * struct pvmm_vm_ctl - one VMM control of a service
+ * @cmd: its ioctl number, in the service's PVMM_CTL_* range
+ * @fn: carries it out in process context, on the struct the hub copied in
+ *      (zeroed for a read-only control) and copies back out on success;
+ *      returns 0 or a negative errno
+ */
+struct pvmm_vm_ctl {
+	unsigned int cmd;
+	int (*fn)(struct pvmm_vm *vm, void *arg);
 };
 
 /**
@@ -136,8 +155,12 @@ struct pvmm_vcpu {
  * @call: a guest call in the bound thread; set *@ret to the guest's result
  *        (and vcpu->call_out for the VMM) and return 0, or return a
  *        negative errno for the VMM (-EAGAIN: preempted, call again)
- * @vm_ctl: a PVMM_SERVICE_CTL request from the VMM (process context);
- *          @out is zeroed before; return 0 or a negative errno
+ * @ctls: the service's VMM controls (ioctls on the VM file)
+ * @nr_ctls: entries in @ctls
+ * @vm_attrs: the service's sysfs group in vm<N>/, named for the service;
+ *            pvmm_sysfs_vm() gives the VM
+ * @vcpu_attrs: its group in each vm<N>/vcpu<id>/; pvmm_sysfs_vcpu() gives
+ *              the vCPU. These files must not take vm->lock.
  * @memslots_changed: after a memslot change unpinned records under it, in
  *                    the VMM's thread (vm->lock held): re-pin with
  *                    pvmm_gpage_refresh()
@@ -157,12 +180,19 @@ struct pvmm_service {
 	void (*sched_out)(struct pvmm_vcpu *vcpu, struct task_struct *next);
 	int (*call)(struct pvmm_vcpu *vcpu, unsigned int fn, const u64 *args,
 		    s64 *ret);
-	int (*vm_ctl)(struct pvmm_vm *vm, u32 op, const u64 *in, u64 *out);
+	const struct pvmm_vm_ctl *ctls;
+	unsigned int nr_ctls;
+	const struct attribute_group *vm_attrs;
+	const struct attribute_group *vcpu_attrs;
 	void (*memslots_changed)(struct pvmm_vm *vm);
 	void (*records_repinned)(struct pvmm_vm *vm);
 };
 
 int pvmm_service_register(const struct pvmm_service *svc);
+
+/* The VM or vCPU of a service's sysfs file (@kobj: the file's directory). */
+struct pvmm_vm *pvmm_sysfs_vm(struct kobject *kobj);
+struct pvmm_vcpu *pvmm_sysfs_vcpu(struct kobject *kobj);
 
 /*
  * Another vCPU of the VM, for calls that name one (a directed yield).

@@ -7,12 +7,11 @@
 #ifndef _PVMM_BALLOON_LIB_H
 #define _PVMM_BALLOON_LIB_H
 
-#include <dirent.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <linux/pvmm_balloon.h>
 
-#include "pvmm_vmm.h"
+#include "libpvmm.h"
 
 #define BAL_GPA		0x40000000ULL	/* 1 GiB: 2 MiB ranges align */
 #define BAL_CONFIG	0x0		/* offsets in guest memory */
@@ -22,6 +21,7 @@
 #define MIB		(1024ULL * 1024)
 
 struct bal_vm {
+	struct vmm_vm v;
 	int vm;
 	int vcpu;
 	int memfd;
@@ -32,19 +32,17 @@ struct bal_vm {
 /* @thp: back guest memory with transparent huge pages where allowed */
 static inline int bal_vm_open_thp(struct bal_vm *b, size_t size, bool thp)
 {
+	/* the guest has used all its memory */
+	if (vmm_vm_create(&b->v, BAL_GPA, size,
+			  VMM_MEM_TOUCH | (thp ? VMM_MEM_THP : 0)) ||
+	    vmm_enable(&b->v, PVMM_SVC_BALLOON))
+		return -1;
+	b->vm = b->v.fd;
+	b->memfd = b->v.memfd;
+	b->mem = b->v.mem;
 	b->size = size;
-	b->vm = vmm_open();
-	b->mem = vmm_memfd_map(size, &b->memfd);
-	if (b->vm < 0 || !b->mem)
-		return -1;
-	if (thp && madvise(b->mem, size, MADV_HUGEPAGE))
-		return -1;
-	memset(b->mem, 1, size);	/* the guest has used all its memory */
-	if (vmm_set_slot(b->vm, 0, BAL_GPA, size, b->mem, b->memfd, 0) ||
-	    vmm_ioctl(b->vm, PVMM_ENABLE_SERVICE, (void *)PVMM_SVC_BALLOON))
-		return -1;
-	b->vcpu = ioctl(b->vm, PVMM_CREATE_VCPU, 0);
-	if (b->vcpu < 0 || ioctl(b->vcpu, PVMM_VCPU_BIND))
+	b->vcpu = vmm_vcpu_create(&b->v, 0, true);
+	if (b->vcpu < 0)
 		return -1;
 	return vmm_call2(b->vcpu, PVMM_BALLOON_CONFIG, BAL_GPA + BAL_CONFIG,
 			 0) ? -1 : 0;
@@ -58,9 +56,7 @@ static inline int bal_vm_open(struct bal_vm *b, size_t size)
 static inline void bal_vm_close(struct bal_vm *b)
 {
 	close(b->vcpu);
-	close(b->vm);
-	munmap(b->mem, b->size);
-	close(b->memfd);
+	vmm_vm_destroy(&b->v);
 }
 
 /* Bytes the memfd really holds. */
@@ -97,35 +93,12 @@ static inline struct pvmm_balloon_config *bal_config(struct bal_vm *b)
 	return (struct pvmm_balloon_config *)(b->mem + BAL_CONFIG);
 }
 
-/* /sys/kernel/pvmm_balloon/vm<N> of this process's VM */
-static inline int bal_sysfs_dir(char *path, size_t len)
+/* vm<N>/balloon/ of the VM, in the operator's tree */
+static inline int bal_sysfs_dir(const struct bal_vm *b, char *path,
+				size_t len)
 {
-	struct dirent *d;
-	DIR *dir = opendir("/sys/kernel/pvmm_balloon");
-	int found = -1;
-
-	if (!dir)
-		return -1;
-	while (found < 0 && (d = readdir(dir))) {
-		char p[640], buf[32] = "";
-		int fd;
-
-		if (strncmp(d->d_name, "vm", 2))
-			continue;
-		snprintf(p, sizeof(p), "/sys/kernel/pvmm_balloon/%s/pid",
-			 d->d_name);
-		fd = open(p, O_RDONLY);
-		if (fd < 0)
-			continue;
-		if (read(fd, buf, sizeof(buf) - 1) > 0 && atoi(buf) == getpid()) {
-			snprintf(path, len, "/sys/kernel/pvmm_balloon/%s",
-				 d->d_name);
-			found = 0;
-		}
-		close(fd);
-	}
-	closedir(dir);
-	return found;
+	snprintf(path, len, PVMM_SYSFS "/vm%u/balloon", b->v.id);
+	return access(path, R_OK);
 }
 
 static inline long long bal_sysfs_read(const char *dir, const char *name)

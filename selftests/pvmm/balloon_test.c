@@ -7,6 +7,7 @@
  * Needs pvmm.ko and pvmm_balloon.ko loaded and debugfs mounted.
  */
 #include <pthread.h>
+#include <stdarg.h>
 
 #include "balloon_lib.h"
 #include "kselftest_harness.h"
@@ -22,7 +23,7 @@ FIXTURE(bal) {
 FIXTURE_SETUP(bal)
 {
 	ASSERT_EQ(0, bal_vm_open(&self->b, MEM));
-	ASSERT_EQ(0, bal_sysfs_dir(self->sysfs, sizeof(self->sysfs)));
+	ASSERT_EQ(0, bal_sysfs_dir(&self->b, self->sysfs, sizeof(self->sysfs)));
 }
 
 FIXTURE_TEARDOWN(bal)
@@ -30,14 +31,14 @@ FIXTURE_TEARDOWN(bal)
 	bal_vm_close(&self->b);
 }
 
+/* target, ballooned, released, reported, extents, stats updates */
 static void ctl_get(int vm, __u64 out[6])
 {
-	struct pvmm_service_ctl c = { .service = PVMM_SVC_BALLOON,
-				      .op = PVMM_BALLOON_CTL_GET };
+	struct pvmm_balloon_info i;
 
 	memset(out, 0xff, 6 * sizeof(__u64));
-	if (!vmm_ioctl(vm, PVMM_SERVICE_CTL, &c))
-		memcpy(out, c.out, 6 * sizeof(__u64));
+	if (!vmm_ioctl(vm, PVMM_BALLOON_GET_INFO, &i))
+		memcpy(out, &i, 6 * sizeof(__u64));
 }
 
 /* Inflating N MiB drops the memfd's allocation by exactly N MiB. */
@@ -243,19 +244,22 @@ TEST_F(bal, free_page_reporting)
 
 TEST_F(bal, target_from_operator_and_vmm)
 {
-	struct pvmm_service_ctl c = { .service = PVMM_SVC_BALLOON,
-				      .op = PVMM_BALLOON_CTL_SET_TARGET };
+	struct pvmm_balloon_target t = { .pages = 999 };
 
 	EXPECT_EQ(0, bal_config(&self->b)->target_pages);
 	ASSERT_EQ(0, bal_sysfs_write(self->sysfs, "target_pages", 1234));
 	EXPECT_EQ(1234, bal_config(&self->b)->target_pages);
-	c.in[0] = 999;
-	ASSERT_EQ(0, vmm_ioctl(self->b.vm, PVMM_SERVICE_CTL, &c));
+	ASSERT_EQ(0, vmm_ioctl(self->b.vm, PVMM_BALLOON_SET_TARGET, &t));
 	EXPECT_EQ(999, bal_config(&self->b)->target_pages);
 	EXPECT_EQ(999, bal_sysfs_read(self->sysfs, "target_pages"));
 	EXPECT_EQ(-EINVAL, bal_sysfs_write(self->sysfs, "target_pages", -5));
-	c.op = 99;
-	EXPECT_EQ(-EOPNOTSUPP, vmm_ioctl(self->b.vm, PVMM_SERVICE_CTL, &c));
+	t.reserved = 1;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->b.vm, PVMM_BALLOON_SET_TARGET, &t));
+	EXPECT_EQ(999, bal_config(&self->b)->target_pages);
+	/* a control of this service it does not have */
+	EXPECT_EQ(-ENOTTY, vmm_ioctl(self->b.vm,
+				     _IOR(PVMM_IOCTL_MAGIC, PVMM_CTL_BALLOON + 9,
+					  struct pvmm_balloon_info), &t));
 }
 
 struct racer {
@@ -293,39 +297,60 @@ static void *thread_race(void *p)
 	return NULL;
 }
 
-/* The operator's tool sets the target and shows the guest's view. */
-TEST_F(bal, operator_tool)
+/* pvmmctl @args; its output in @out, its exit status returned */
+static int run_pvmmctl(char *out, size_t len, const char *fmt, ...)
 {
-	const char *vm = strrchr(self->sysfs, '/') + 1;
-	char cmd[128], out[8192] = "";
+	char cmd[160];
+	va_list ap;
 	size_t n;
 	FILE *p;
 
+	strcpy(cmd, "pvmmctl ");
+	va_start(ap, fmt);
+	vsnprintf(cmd + 8, sizeof(cmd) - 8, fmt, ap);
+	va_end(ap);
+	strcat(cmd, " 2>&1");
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, len - 1, p);
+	out[n] = 0;
+	return pclose(p);
+}
+
+/* The operator's tool sets the target and shows the guest's view. */
+TEST_F(bal, operator_tool)
+{
+	char vm[16], out[16384];
+
 	if (access("/bin/pvmmctl", X_OK))
 		SKIP(return, "pvmmctl not installed");
-	snprintf(cmd, sizeof(cmd), "pvmmctl balloon %s 8M", vm);
-	ASSERT_EQ(0, system(cmd));
+	snprintf(vm, sizeof(vm), "vm%u", self->b.v.id);
+	ASSERT_EQ(0, run_pvmmctl(out, sizeof(out), "balloon %s 8M", vm));
 	EXPECT_EQ(2048, bal_config(&self->b)->target_pages);
-	snprintf(cmd, sizeof(cmd), "pvmmctl balloon %s 12345x", vm);
-	EXPECT_NE(0, system(cmd));
+	EXPECT_NE(0, run_pvmmctl(out, sizeof(out), "balloon %s 12345x", vm));
 	EXPECT_EQ(2048, bal_config(&self->b)->target_pages);
 	ASSERT_EQ(512, bal_one(&self->b, PVMM_BALLOON_INFLATE, BAL_DATA,
 			       2 * MIB));
-	snprintf(cmd, sizeof(cmd), "pvmmctl show %s", vm);
-	p = popen(cmd, "r");
-	ASSERT_NE(NULL, p);
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = 0;
-	EXPECT_EQ(0, pclose(p));
-	EXPECT_NE(NULL, strstr(out, "target_pages: 2048"));
-	EXPECT_NE(NULL, strstr(out, "ballooned_pages: 512"));
-	EXPECT_NE(NULL, strstr(out, "services: 0x8 balloon"));
-	p = popen("pvmmctl list", "r");
-	ASSERT_NE(NULL, p);
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = 0;
-	EXPECT_EQ(0, pclose(p));
+	EXPECT_EQ(0, run_pvmmctl(out, sizeof(out), "--json show %s", vm));
+	EXPECT_NE(NULL, strstr(out, "\"balloon\": {"));
+	EXPECT_NE(NULL, strstr(out, "\"target_pages\": 2048"));
+	EXPECT_NE(NULL, strstr(out, "\"ballooned_pages\": 512"));
+	EXPECT_NE(NULL, strstr(out, "\"services\": \"balloon\""));
+	EXPECT_EQ(0, run_pvmmctl(out, sizeof(out), "show %s", vm));
+	EXPECT_NE(NULL, strstr(out, "balloon:\n"));
+	EXPECT_EQ(0, run_pvmmctl(out, sizeof(out), "list"));
 	EXPECT_NE(NULL, strstr(out, vm));
+	EXPECT_EQ(0, run_pvmmctl(out, sizeof(out), "--json list"));
+	EXPECT_EQ('[', out[0]);
+	EXPECT_NE(NULL, strstr(out, "\"ballooned_pages\": 512"));
+	/* a VM that does not exist, and a service it does not have */
+	EXPECT_NE(0, run_pvmmctl(out, sizeof(out), "show vm99999"));
+	EXPECT_NE(NULL, strstr(out, "no VM vm99999"));
+	EXPECT_NE(0, run_pvmmctl(out, sizeof(out), "weight %s 5", vm));
+	EXPECT_NE(NULL, strstr(out, "not enabled"));
+	EXPECT_EQ(0, run_pvmmctl(out, sizeof(out), "top -d 0.1 -n 1"));
+	EXPECT_NE(NULL, strstr(out, "BALLOONED"));
 }
 
 /* Two vCPUs fight over one page while the operator moves the target. */
@@ -365,8 +390,7 @@ TEST_F(bal, guest_statistics)
 {
 	struct pvmm_balloon_stat *st =
 		(struct pvmm_balloon_stat *)(self->b.mem + BAL_STATS);
-	struct pvmm_service_ctl c = { .service = PVMM_SVC_BALLOON,
-				      .op = PVMM_BALLOON_CTL_GET_STATS };
+	struct pvmm_balloon_info info;
 	int v = self->b.vcpu;
 
 	for (int i = 0; i < PVMM_BALLOON_S_NR; i++)
@@ -374,16 +398,13 @@ TEST_F(bal, guest_statistics)
 	st[PVMM_BALLOON_S_NR] = (struct pvmm_balloon_stat){ .tag = 999 };
 	EXPECT_EQ(0, vmm_call2(v, PVMM_BALLOON_STATS, BAL_GPA + BAL_STATS,
 			       PVMM_BALLOON_S_NR + 1));
-	ASSERT_EQ(0, vmm_ioctl(self->b.vm, PVMM_SERVICE_CTL, &c));
-	for (int i = 0; i < 6; i++)
-		EXPECT_EQ(100 + i, c.out[i]);
-	c.in[0] = 6;
-	ASSERT_EQ(0, vmm_ioctl(self->b.vm, PVMM_SERVICE_CTL, &c));
-	EXPECT_EQ(106, c.out[0]);
-	EXPECT_EQ(107, c.out[1]);
-	EXPECT_EQ(0, c.out[2]);
-	c.in[0] = PVMM_BALLOON_S_NR;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(self->b.vm, PVMM_SERVICE_CTL, &c));
+	ASSERT_EQ(0, vmm_ioctl(self->b.vm, PVMM_BALLOON_GET_INFO, &info));
+	for (int i = 0; i < PVMM_BALLOON_S_NR; i++)
+		EXPECT_EQ(100 + i, info.stats[i]);
+	EXPECT_EQ(0, info.reserved[0]);
+	/* and the operator reads the same */
+	EXPECT_EQ(104, bal_sysfs_read(self->sysfs, "guest_free_bytes"));
+	EXPECT_EQ(107, bal_sysfs_read(self->sysfs, "guest_caches_bytes"));
 	EXPECT_EQ(-EINVAL, vmm_call2(v, PVMM_BALLOON_STATS, BAL_GPA + BAL_STATS,
 				     PVMM_BALLOON_MAX_STATS + 1));
 	EXPECT_EQ(-EINVAL, vmm_call2(v, PVMM_BALLOON_STATS, BAL_GPA + BAL_STATS,
@@ -445,10 +466,10 @@ TEST(sysfs_follows_vm)
 	struct stat st;
 
 	ASSERT_EQ(0, bal_vm_open(&b, 4 * MIB));
-	ASSERT_EQ(0, bal_sysfs_dir(dir, sizeof(dir)));
+	ASSERT_EQ(0, bal_sysfs_dir(&b, dir, sizeof(dir)));
 	EXPECT_EQ(0, stat(dir, &st));
 	bal_vm_close(&b);
-	EXPECT_EQ(0, vmm_debugfs_wait("vms", 0, 5000));
+	EXPECT_EQ(0, vmm_sysfs_wait("vms", 0, 5000));
 	EXPECT_NE(0, stat(dir, &st));
 }
 

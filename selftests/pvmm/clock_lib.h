@@ -11,26 +11,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/timex.h>
-#include <x86intrin.h>
 #include <linux/types.h>
 
-static inline __u64 clock_rdtsc(void)
-{
-	_mm_lfence();		/* as the kernel's rdtsc_ordered() */
-	return __rdtsc();
-}
-
-/* x86 keeps loads in order: only the compiler must not reorder them */
-static inline void clock_rmb(void)
-{
-	__asm__ __volatile__("" ::: "memory");
-}
-
-#define PVMM_CLOCK_RDTSC()	clock_rdtsc()
-#define PVMM_CLOCK_RMB()	clock_rmb()
-#include <pvmm/clock_reader.h>
-
-#include "pvmm_vmm.h"
+#include "libpvmm.h"
 
 static inline __u64 clock_now(clockid_t id)
 {
@@ -148,6 +131,7 @@ static inline __u64 clock_err_pct(const struct clock_err *e, double pct)
 
 /* A VM with one memfd slot, the clock service and one bound vCPU. */
 struct clock_vm {
+	struct vmm_vm v;
 	int vm;
 	int vcpu;
 	int memfd;
@@ -160,25 +144,20 @@ static inline int clock_vm_open(struct clock_vm *c, size_t size, __u64 gpa)
 {
 	c->size = size;
 	c->gpa = gpa;
-	c->vm = vmm_open();
-	c->mem = vmm_memfd_map(size, &c->memfd);
-	if (c->vm < 0 || !c->mem)
+	if (vmm_vm_create(&c->v, gpa, size, 0) ||
+	    vmm_enable(&c->v, PVMM_SVC_CLOCK))
 		return -1;
-	if (vmm_set_slot(c->vm, 0, gpa, size, c->mem, c->memfd, 0) ||
-	    vmm_ioctl(c->vm, PVMM_ENABLE_SERVICE, (void *)PVMM_SVC_CLOCK))
-		return -1;
-	c->vcpu = ioctl(c->vm, PVMM_CREATE_VCPU, 0);
-	if (c->vcpu < 0 || ioctl(c->vcpu, PVMM_VCPU_BIND))
-		return -1;
-	return 0;
+	c->vm = c->v.fd;
+	c->memfd = c->v.memfd;
+	c->mem = c->v.mem;
+	c->vcpu = vmm_vcpu_create(&c->v, 0, true);
+	return c->vcpu < 0 ? -1 : 0;
 }
 
 static inline void clock_vm_close(struct clock_vm *c)
 {
 	close(c->vcpu);
-	close(c->vm);
-	munmap(c->mem, c->size);
-	close(c->memfd);
+	vmm_vm_destroy(&c->v);
 }
 
 #endif /* _PVMM_CLOCK_LIB_H */

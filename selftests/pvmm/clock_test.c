@@ -36,7 +36,7 @@ FIXTURE(clock) {
 
 FIXTURE_SETUP(clock)
 {
-	ASSERT_EQ(0, vmm_debugfs_wait("pinned_pages", 0, 5000));
+	ASSERT_EQ(0, vmm_sysfs_wait("pinned_pages", 0, 5000));
 	ASSERT_EQ(0, clock_vm_open(&self->c, MEM_SIZE, GPA));
 	self->rec = (struct pvmm_clock_record *)(self->c.mem + REC);
 	ASSERT_EQ(0, vmm_call2(self->c.vcpu, PVMM_CLOCK_ENABLE, GPA + REC, 0));
@@ -115,20 +115,20 @@ TEST_F(clock, hostile_enable)
 	EXPECT_EQ(-EOPNOTSUPP, vmm_call2(v, PVMM_CALL_NR(PVMM_SVC_CLOCK, 99),
 					 0, 0));
 	/* A failed enable leaves the clock disabled, never half-enabled. */
-	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(0, vmm_sysfs_read("pinned_pages"));
 	ver = self->rec->version;
 	usleep(20000);
 	EXPECT_EQ(ver, self->rec->version);
 	/* Enable moves the record; the old place is no longer written. */
 	ASSERT_EQ(0, vmm_call2(v, PVMM_CLOCK_ENABLE, GPA + REC, 0));
 	ASSERT_EQ(0, vmm_call2(v, PVMM_CLOCK_ENABLE, GPA + 0x2040, 0));
-	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(1, vmm_sysfs_read("pinned_pages"));
 	ver = self->rec->version;
 	EXPECT_LT(0, ((struct pvmm_clock_record *)(self->c.mem + 0x2040))->
 		  version);
 	EXPECT_EQ(0, vmm_call2(v, PVMM_CLOCK_DISABLE, 0, 0));
 	EXPECT_EQ(0, vmm_call2(v, PVMM_CLOCK_DISABLE, 0, 0));
-	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(0, vmm_sysfs_read("pinned_pages"));
 	usleep(20000);
 	EXPECT_EQ(ver, self->rec->version);
 }
@@ -179,7 +179,7 @@ TEST_F(clock, enable_disable_storm)
 		pthread_join(t[i], NULL);
 		EXPECT_EQ(0, s[i].bad);
 	}
-	EXPECT_EQ(1, vmm_debugfs_wait("pinned_pages", 1, 3000));
+	EXPECT_EQ(1, vmm_sysfs_wait("pinned_pages", 1, 3000));
 }
 
 struct mono_reader {
@@ -299,16 +299,19 @@ TEST(host_tsc_monotonic_across_cpus)
 
 TEST_F(clock, disruption_and_guest_stopped)
 {
-	struct pvmm_service_ctl c = { .service = PVMM_SVC_CLOCK,
-				      .op = PVMM_CLOCK_CTL_DISRUPT };
+	struct pvmm_clock_disrupt d = { .flags = 1U << 7 };
+	struct pvmm_clock_info info;
+	long long n;
 	__u8 flags;
 
 	pvmm_clock_read(self->rec, &flags);
 	EXPECT_EQ(0, flags & PVMM_CLOCK_GUEST_STOPPED);
-	c.in[0] = 1U << 7;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
-	c.in[0] = PVMM_CLOCK_DISRUPT_STOPPED;
-	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->c.vm, PVMM_CLOCK_DISRUPT, &d));
+	d.flags = PVMM_CLOCK_DISRUPT_STOPPED;
+	d.reserved = 1;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->c.vm, PVMM_CLOCK_DISRUPT, &d));
+	d.reserved = 0;
+	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_CLOCK_DISRUPT, &d));
 	pvmm_clock_read(self->rec, &flags);
 	EXPECT_NE(0, flags & PVMM_CLOCK_GUEST_STOPPED);
 	EXPECT_EQ(1, self->rec->disruptions);
@@ -323,34 +326,37 @@ TEST_F(clock, disruption_and_guest_stopped)
 	pvmm_clock_read(self->rec, &flags);
 	EXPECT_EQ(0, flags & PVMM_CLOCK_GUEST_STOPPED);
 	/* A migration without a pause only counts. */
-	c.in[0] = 0;
-	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	d.flags = 0;
+	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_CLOCK_DISRUPT, &d));
 	EXPECT_EQ(2, self->rec->disruptions);
 	pvmm_clock_read(self->rec, &flags);
 	EXPECT_EQ(0, flags & PVMM_CLOCK_GUEST_STOPPED);
-	c.op = PVMM_CLOCK_CTL_GET;
-	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
-	EXPECT_EQ(2, c.out[1]);
-	c.op = 77;
-	EXPECT_EQ(-EOPNOTSUPP, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_CLOCK_GET_INFO, &info));
+	EXPECT_EQ(2, info.disruptions);
+	EXPECT_NE(0, info.info & PVMM_CLOCK_INFO_EXT);
+	ASSERT_EQ(0, vmm_vm_stat(self->c.vm, &n, "clock/disruptions"));
+	EXPECT_EQ(2, n);
+	/* the same number with another size is another control */
+	EXPECT_EQ(-ENOTTY, vmm_ioctl(self->c.vm,
+				     _IOW(PVMM_IOCTL_MAGIC, PVMM_CTL_CLOCK + 0,
+					  __u32), &d));
 }
 
 TEST_F(clock, offsets)
 {
-	struct pvmm_service_ctl c = { .service = PVMM_SVC_CLOCK,
-				      .op = PVMM_CLOCK_CTL_SET_OFFSETS };
+	struct pvmm_clock_offsets o = { .ns = 5000000000LL };
+	struct pvmm_clock_info info;
 	__u64 mono, pv, shift;
 
-	c.in[0] = 5000000000ULL;
-	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_CLOCK_SET_OFFSETS, &o));
 	mono = clock_now(CLOCK_MONOTONIC);
 	pv = rec_read(self->rec);
 	EXPECT_LT(mono + 5000000000ULL - 1000000, pv);
 	EXPECT_GT(mono + 5000000000ULL + 1000000, pv);
 	/* A guest TSC ahead of the host's: this host-TSC reader lags. */
-	c.in[0] = 0;
-	c.in[1] = 1ULL << 30;
-	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
+	o.ns = 0;
+	o.tsc = 1LL << 30;
+	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_CLOCK_SET_OFFSETS, &o));
 	shift = pvmm_clock_scale(1ULL << 30, self->rec->tsc_to_system_mul,
 				 self->rec->tsc_shift);
 	mono = clock_now(CLOCK_MONOTONIC);
@@ -358,15 +364,14 @@ TEST_F(clock, offsets)
 	EXPECT_LT(mono - shift - 1000000, pv);
 	EXPECT_GT(mono - shift + 1000000, pv);
 	/* Never a negative guest clock. */
-	c.in[0] = -(__s64)(clock_now(CLOCK_MONOTONIC) + 1000000000ULL);
-	c.in[1] = 0;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
-	c.in[0] = 1ULL << 63;				/* S64_MIN */
-	EXPECT_EQ(-EINVAL, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
-	c.op = PVMM_CLOCK_CTL_GET;
-	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_SERVICE_CTL, &c));
-	EXPECT_EQ(0, c.out[2]);
-	EXPECT_EQ(1ULL << 30, c.out[3]);
+	o.ns = -(__s64)(clock_now(CLOCK_MONOTONIC) + 1000000000ULL);
+	o.tsc = 0;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->c.vm, PVMM_CLOCK_SET_OFFSETS, &o));
+	o.ns = (__s64)(1ULL << 63);			/* S64_MIN */
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->c.vm, PVMM_CLOCK_SET_OFFSETS, &o));
+	ASSERT_EQ(0, vmm_ioctl(self->c.vm, PVMM_CLOCK_GET_INFO, &info));
+	EXPECT_EQ(0, info.ns);
+	EXPECT_EQ(1LL << 30, info.tsc);
 }
 
 /* A memslot change unpins the record; the service pins it again. */
@@ -374,15 +379,15 @@ TEST_F(clock, memslot_change)
 {
 	__u32 ver;
 
-	ASSERT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	ASSERT_EQ(1, vmm_sysfs_read("pinned_pages"));
 	ASSERT_EQ(0, vmm_set_slot(self->c.vm, 0, 0, 0, NULL, -1, 0));
-	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(0, vmm_sysfs_read("pinned_pages"));
 	ver = self->rec->version;
 	usleep(20000);
 	EXPECT_EQ(ver, self->rec->version);
 	ASSERT_EQ(0, vmm_set_slot(self->c.vm, 0, GPA, MEM_SIZE, self->c.mem,
 				  self->c.memfd, 0));
-	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(1, vmm_sysfs_read("pinned_pages"));
 	EXPECT_LT(ver, self->rec->version);
 	EXPECT_GT(clock_now(CLOCK_MONOTONIC) + 1000000, rec_read(self->rec));
 }
@@ -393,10 +398,10 @@ TEST_F(clock, memslot_change)
  */
 TEST_F(clock, record_survives_hole_punch)
 {
-	ASSERT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	ASSERT_EQ(1, vmm_sysfs_read("pinned_pages"));
 	ASSERT_EQ(0, fallocate(self->c.memfd, FALLOC_FL_PUNCH_HOLE |
 			       FALLOC_FL_KEEP_SIZE, REC & ~4095UL, 4096));
-	EXPECT_EQ(1, vmm_debugfs_wait("pinned_pages", 1, 2000));
+	EXPECT_EQ(1, vmm_sysfs_wait("pinned_pages", 1, 2000));
 	usleep(20000);
 	EXPECT_EQ(0, self->rec->version & 1);
 	EXPECT_LT(0, self->rec->version);

@@ -19,7 +19,7 @@
 #include <linux/pvmm_sched.h>
 
 #include "kselftest_harness.h"
-#include "pvmm_vmm.h"
+#include "libpvmm.h"
 
 #define HOSTILE_UID	1000
 #define HOSTILE_MEM	(32UL << 20)
@@ -165,17 +165,14 @@ static void *race_yielder(void *arg)
 
 TEST(vcpu_create_races_yield_to)
 {
-	struct pvmm_service_ctl ctl = {
-		.service = PVMM_SVC_MMU, .op = PVMM_MMU_CTL_CONFIGURE,
-		.in = { HOSTILE_MEM },
-	};
+	struct pvmm_mmu_config ctl = { .limit = HOSTILE_MEM };
 	struct race r = {};
 	pthread_t b, y;
 	int i, fd;
 
 	r.vm = vm_with(PVMM_SVC_MMU, &r.mem);
 	ASSERT_LE(0, r.vm);
-	ASSERT_EQ(0, vmm_ioctl(r.vm, PVMM_SERVICE_CTL, &ctl));
+	ASSERT_EQ(0, vmm_ioctl(r.vm, PVMM_MMU_CONFIGURE, &ctl));
 	ASSERT_EQ(0, vmm_ioctl(r.vm, PVMM_ENABLE_SERVICE,
 			       (void *)PVMM_SVC_SCHED));
 	ASSERT_EQ(0, pthread_create(&b, NULL, race_batcher, &r));
@@ -417,22 +414,13 @@ TEST(vcpus_per_user_bounded)
 
 /* --- nothing of a binding survives exec --- */
 
+/* Of another process's VM: by its id. */
 static long long vcpu_sched_in(int vm_id, int vcpu)
 {
-	char path[96], line[160];
-	long long v = -1, in;
-	unsigned int id;
-	FILE *f;
+	char path[64];
 
-	snprintf(path, sizeof(path), PVMM_DEBUGFS "/vm%d/stats", vm_id);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "vcpu %u bound %*d calls %*u sched_in %lld",
-			   &id, &in) == 2 && id == (unsigned int)vcpu)
-			v = in;
-	if (f)
-		fclose(f);
-	return v;
+	snprintf(path, sizeof(path), "vm%d/vcpu%d/sched_in", vm_id, vcpu);
+	return vmm_sysfs_read(path);
 }
 
 TEST(binding_ends_at_exec)
@@ -490,8 +478,8 @@ TEST(stopped_thread_binding_holds_module)
 	char *mem, c;
 
 	/* the earlier tests' files and bindings go first: a stable base */
-	ASSERT_EQ(0, vmm_debugfs_wait("vms", 0, 10000));
-	ASSERT_EQ(0, vmm_debugfs_wait("bindings", 0, 10000));
+	ASSERT_EQ(0, vmm_sysfs_wait("vms", 0, 10000));
+	ASSERT_EQ(0, vmm_sysfs_wait("bindings", 0, 10000));
 	base = module_refcnt();
 	ASSERT_LE(0, base);
 	vm = vm_with(-1, &mem);

@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 
-#include "pvmm_vmm.h"
+#include "libpvmm.h"
 
 #define ROUNDS	31
 #define ITERS	2000

@@ -12,9 +12,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "pvmm_vmm.h"
+#include "libpvmm.h"
 #include "kselftest_harness.h"
-#include "pvmm_test.h"
+#include <linux/pvmm_balloon.h>
+#include <linux/pvmm_test.h>
 
 #define MEM_SIZE	(4UL << 20)
 #define GPA		0x100000ULL
@@ -30,9 +31,9 @@ static __u32 max_vcpus(int vm)
 /* Wait for earlier tests' VMs to be torn down. */
 static void settle(struct __test_metadata *_metadata)
 {
-	ASSERT_EQ(0, vmm_debugfs_wait("vms", 0, 5000));
-	ASSERT_EQ(0, vmm_debugfs_wait("bindings", 0, 5000));
-	ASSERT_EQ(0, vmm_debugfs_wait("pinned_pages", 0, 5000));
+	ASSERT_EQ(0, vmm_sysfs_wait("vms", 0, 5000));
+	ASSERT_EQ(0, vmm_sysfs_wait("bindings", 0, 5000));
+	ASSERT_EQ(0, vmm_sysfs_wait("pinned_pages", 0, 5000));
 }
 
 TEST(version)
@@ -52,10 +53,10 @@ TEST(version)
 	EXPECT_EQ(0, v.pad);
 	for (int i = 0; i < 3; i++)
 		EXPECT_EQ(0, v.reserved[i]);
-	/* vm<id> is this VM's directory in debugfs */
+	/* vm<id> is this VM's directory in sysfs */
 	char path[64];
 
-	snprintf(path, sizeof(path), PVMM_DEBUGFS "/vm%u/stats", v.vm_id);
+	snprintf(path, sizeof(path), PVMM_SYSFS "/vm%u/calls", v.vm_id);
 	EXPECT_EQ(0, access(path, R_OK));
 	close(vm);
 }
@@ -297,33 +298,41 @@ TEST_F(vm, enable_service)
 
 TEST_F(vm, service_ctl)
 {
-	struct pvmm_service_ctl c = { .service = PVMM_SVC_TEST };
+	struct pvmm_test_echo e;
 
-	EXPECT_EQ(-ENODEV, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
+	EXPECT_EQ(-ENODEV, vmm_ioctl(self->vm, PVMM_TEST_CTL_ECHO, &e));
 	ASSERT_EQ(0, vmm_ioctl(self->vm, PVMM_ENABLE_SERVICE,
 			       (void *)PVMM_SVC_TEST));
 	for (int i = 0; i < 6; i++) {
-		c.in[i] = 100 * i;
-		c.out[i] = ~0ULL;
+		e.in[i] = 100 * i;
+		e.out[i] = ~0ULL;
 	}
-	ASSERT_EQ(0, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
+	ASSERT_EQ(0, vmm_ioctl(self->vm, PVMM_TEST_CTL_ECHO, &e));
 	for (int i = 0; i < 6; i++)
-		EXPECT_EQ(100 * i + i + 1, c.out[i]);
-	c.op = 77;
-	EXPECT_EQ(-EOPNOTSUPP, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
-	c.op = PVMM_TEST_CTL_ECHO;
-	c.reserved[1] = 1;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
-	c.reserved[1] = 0;
-	c.service = PVMM_SVC_HUB;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
-	c.service = PVMM_SVC_MAX;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
-	c.service = ~0U;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
-	c.service = 62;
-	EXPECT_EQ(-ENODEV, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, &c));
-	EXPECT_EQ(-EFAULT, vmm_ioctl(self->vm, PVMM_SERVICE_CTL, NULL));
+		EXPECT_EQ(100 * i + i + 1, e.out[i]);
+	/* a number of the service's range it does not have */
+	EXPECT_EQ(-ENOTTY, vmm_ioctl(self->vm,
+				     _IOWR(PVMM_IOCTL_MAGIC, PVMM_CTL_TEST + 5,
+					   struct pvmm_test_echo), &e));
+	/* its number with another size or direction is another control */
+	EXPECT_EQ(-ENOTTY, vmm_ioctl(self->vm,
+				     _IOWR(PVMM_IOCTL_MAGIC, PVMM_CTL_TEST + 0,
+					   __u64), &e));
+	EXPECT_EQ(-ENOTTY, vmm_ioctl(self->vm,
+				     _IOW(PVMM_IOCTL_MAGIC, PVMM_CTL_TEST + 0,
+					  struct pvmm_test_echo), &e));
+	/* numbers of no service, and of another magic */
+	EXPECT_EQ(-ENOTTY, vmm_ioctl(self->vm,
+				     _IOWR(PVMM_IOCTL_MAGIC, 0x90,
+					   struct pvmm_test_echo), &e));
+	EXPECT_EQ(-ENOTTY, vmm_ioctl(self->vm,
+				     _IOWR(0xAE, PVMM_CTL_TEST + 0,
+					   struct pvmm_test_echo), &e));
+	/* a service that is not enabled */
+	EXPECT_EQ(-ENODEV, vmm_ioctl(self->vm, PVMM_BALLOON_GET_INFO, &e));
+	EXPECT_EQ(-EFAULT, vmm_ioctl(self->vm, PVMM_TEST_CTL_ECHO, NULL));
+	EXPECT_EQ(-EFAULT, vmm_ioctl(self->vm, PVMM_TEST_CTL_ECHO,
+				     (void *)0xffff888000000000UL));
 }
 
 TEST_F(vm, other_process)
@@ -466,7 +475,7 @@ TEST_F(guest, bind_rules)
 	EXPECT_EQ(0, vmm_ioctl(v1, PVMM_VCPU_BIND, NULL));
 	EXPECT_EQ(0, vmm_call(v1, PVMM_CALL_NOP, NULL, NULL));
 	close(v1);
-	EXPECT_EQ(1, vmm_debugfs_wait("bindings", 1, 3000));
+	EXPECT_EQ(1, vmm_sysfs_wait("bindings", 1, 3000));
 }
 
 static int stop_sleeper;
@@ -491,10 +500,10 @@ TEST_F(guest, close_while_bound_elsewhere)
 	ASSERT_LE(0, v1);
 	__atomic_store_n(&stop_sleeper, 0, __ATOMIC_RELAXED);
 	ASSERT_EQ(0, pthread_create(&t, NULL, thread_bind_and_sleep, &v1));
-	EXPECT_EQ(2, vmm_debugfs_wait("bindings", 2, 3000));
+	EXPECT_EQ(2, vmm_sysfs_wait("bindings", 2, 3000));
 	close(v1);
 	/* The sleeping thread is still alive and gave the binding back. */
-	EXPECT_EQ(1, vmm_debugfs_wait("bindings", 1, 3000));
+	EXPECT_EQ(1, vmm_sysfs_wait("bindings", 1, 3000));
 	__atomic_store_n(&stop_sleeper, 1, __ATOMIC_RELAXED);
 	pthread_join(t, &r);
 	EXPECT_EQ(0, (intptr_t)r);
@@ -506,11 +515,11 @@ TEST_F(guest, closed_vm_file)
 	self->vm = -1;
 	/* The vCPU keeps the VM alive. */
 	EXPECT_EQ(0, vmm_call2(self->vcpu, PVMM_CALL_NOP, 0, 0));
-	EXPECT_EQ(1, vmm_debugfs_read("vms"));
+	EXPECT_EQ(1, vmm_sysfs_read("vms"));
 	close(self->vcpu);
 	self->vcpu = -1;
-	EXPECT_EQ(0, vmm_debugfs_wait("vms", 0, 3000));
-	EXPECT_EQ(0, vmm_debugfs_wait("bindings", 0, 3000));
+	EXPECT_EQ(0, vmm_sysfs_wait("vms", 0, 3000));
+	EXPECT_EQ(0, vmm_sysfs_wait("bindings", 0, 3000));
 }
 
 TEST_F(guest, guest_memory_roundtrip)
@@ -573,7 +582,7 @@ TEST_F(guest, counters_from_sched_hooks)
 				     GPA + MEM_SIZE, 0));
 	ASSERT_EQ(0, vmm_call2(c, TNR(PVMM_TEST_COUNTERS_MAP), GPA + 0x1000,
 			       0));
-	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(1, vmm_sysfs_read("pinned_pages"));
 	/* one sched-out per context switch: as many as the scheduler counts */
 	sw0 = ctx_switches();
 	out0 = vmm_load(&cnt[1]);
@@ -593,7 +602,7 @@ TEST_F(guest, counters_from_sched_hooks)
 		usleep(1000);
 	EXPECT_LT(in0, vmm_load(&cnt[0]));
 	EXPECT_EQ(0, vmm_call2(c, TNR(PVMM_TEST_COUNTERS_UNMAP), 0, 0));
-	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(0, vmm_sysfs_read("pinned_pages"));
 	in0 = vmm_load(&cnt[0]);
 	usleep(5000);
 	EXPECT_EQ(in0, vmm_load(&cnt[0]));
@@ -608,9 +617,9 @@ TEST_F(guest, memslot_change_unpins)
 
 	ASSERT_EQ(0, vmm_call2(c, TNR(PVMM_TEST_COUNTERS_MAP), GPA + 0x1000,
 			       0));
-	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(1, vmm_sysfs_read("pinned_pages"));
 	ASSERT_EQ(0, vmm_set_slot(self->vm, 0, 0, 0, NULL, -1, 0));
-	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(0, vmm_sysfs_read("pinned_pages"));
 	in0 = vmm_load(&cnt[0]);
 	usleep(5000);
 	EXPECT_EQ(in0, vmm_load(&cnt[0]));
@@ -619,7 +628,7 @@ TEST_F(guest, memslot_change_unpins)
 	ASSERT_EQ(0, vmm_set_slot(self->vm, 0, GPA, MEM_SIZE, self->mem,
 				  self->memfd, 0));
 	EXPECT_EQ(0, vmm_call2(c, TNR(PVMM_TEST_COUNTERS_REFRESH), 0, 0));
-	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(1, vmm_sysfs_read("pinned_pages"));
 	usleep(5000);
 	EXPECT_LT(in0, vmm_load(&cnt[0]));
 }
@@ -641,7 +650,7 @@ TEST_F(guest, record_follows_hole_punch)
 	EXPECT_LT(0, before);
 	ASSERT_EQ(0, fallocate(self->memfd, FALLOC_FL_PUNCH_HOLE |
 			       FALLOC_FL_KEEP_SIZE, 0x1000, 0x1000));
-	EXPECT_EQ(1, vmm_debugfs_wait("pinned_pages", 1, 2000));
+	EXPECT_EQ(1, vmm_sysfs_wait("pinned_pages", 1, 2000));
 	usleep(5000);
 	/* counting again, from zero, in the page mapped there now */
 	EXPECT_LT(0, vmm_load(&cnt[0]));
@@ -663,9 +672,9 @@ TEST_F(guest, record_unmapped_then_mapped_again)
 
 	ASSERT_EQ(0, vmm_call2(self->vcpu, TNR(PVMM_TEST_COUNTERS_MAP),
 			       GPA + 0x1000, 0));
-	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(1, vmm_sysfs_read("pinned_pages"));
 	ASSERT_EQ(0, munmap(self->mem, MEM_SIZE));
-	EXPECT_EQ(0, vmm_debugfs_wait("pinned_pages", 0, 2000));
+	EXPECT_EQ(0, vmm_sysfs_wait("pinned_pages", 0, 2000));
 	usleep(5000);
 	EXPECT_EQ(-EFAULT, vmm_call2(self->vcpu,
 				     TNR(PVMM_TEST_COUNTERS_REFRESH), 0, 0));
@@ -674,7 +683,7 @@ TEST_F(guest, record_unmapped_then_mapped_again)
 	ASSERT_EQ(self->mem, p);
 	EXPECT_EQ(0, vmm_call2(self->vcpu, TNR(PVMM_TEST_COUNTERS_REFRESH), 0,
 			       0));
-	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(1, vmm_sysfs_read("pinned_pages"));
 	usleep(5000);
 	EXPECT_LT(0, vmm_load(&cnt[0]));
 }
@@ -735,7 +744,7 @@ TEST_F(guest, memslot_churn_during_calls)
 	close(self->vm);
 	self->vcpu = -1;
 	self->vm = -1;
-	EXPECT_EQ(0, vmm_debugfs_wait("pinned_pages", 0, 3000));
+	EXPECT_EQ(0, vmm_sysfs_wait("pinned_pages", 0, 3000));
 }
 
 /* Tests that need more than the default 30 s under TCG. */
@@ -803,8 +812,8 @@ TEST_F_TIMEOUT(slow, scale_64_vms_16_vcpus, 180)
 					    &args[i]));
 	/* All bound at once, before any thread exits. */
 	pthread_barrier_wait(&bar);
-	EXPECT_EQ(NVM, vmm_debugfs_read("vms"));
-	EXPECT_EQ(NVM * NVCPU, vmm_debugfs_read("bindings"));
+	EXPECT_EQ(NVM, vmm_sysfs_read("vms"));
+	EXPECT_EQ(NVM * NVCPU, vmm_sysfs_read("bindings"));
 	for (int i = 0; i < NVM * NVCPU; i++) {
 		pthread_join(th[i], NULL);
 		fails += args[i].result != 0;
@@ -813,8 +822,8 @@ TEST_F_TIMEOUT(slow, scale_64_vms_16_vcpus, 180)
 	for (int v = 0; v < NVM; v++)
 		close(vms[v]);
 	EXPECT_EQ(0, fails);
-	EXPECT_EQ(0, vmm_debugfs_wait("vms", 0, 10000));
-	EXPECT_EQ(0, vmm_debugfs_wait("bindings", 0, 10000));
+	EXPECT_EQ(0, vmm_sysfs_wait("vms", 0, 10000));
+	EXPECT_EQ(0, vmm_sysfs_wait("bindings", 0, 10000));
 }
 
 static long long meminfo_kb(const char *key)
@@ -875,7 +884,7 @@ TEST_F_TIMEOUT(slow, vmm_killed_mid_call, 120)
 	}
 	close(pipefd[1]);
 	ASSERT_EQ(1, read(pipefd[0], &ready, 1));
-	EXPECT_EQ(KILL_MEM >> 12, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(KILL_MEM >> 12, vmm_sysfs_read("pinned_pages"));
 	shmem_pinned = meminfo_kb("Shmem");
 	EXPECT_LE(shmem_before + (long long)(KILL_MEM >> 10) * 9 / 10,
 		  shmem_pinned);
@@ -883,9 +892,9 @@ TEST_F_TIMEOUT(slow, vmm_killed_mid_call, 120)
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status));
-	EXPECT_EQ(0, vmm_debugfs_wait("pinned_pages", 0, 10000));
-	EXPECT_EQ(0, vmm_debugfs_wait("vms", 0, 10000));
-	EXPECT_EQ(0, vmm_debugfs_wait("bindings", 0, 10000));
+	EXPECT_EQ(0, vmm_sysfs_wait("pinned_pages", 0, 10000));
+	EXPECT_EQ(0, vmm_sysfs_wait("vms", 0, 10000));
+	EXPECT_EQ(0, vmm_sysfs_wait("bindings", 0, 10000));
 	/* The memfd's pages went back to the host. */
 	for (int i = 0; i < 100; i++) {
 		shmem_after = meminfo_kb("Shmem");

@@ -13,7 +13,7 @@
  */
 #include <stdlib.h>
 
-#include "../../pvmm/pvmm_test.h"
+#include <linux/pvmm_test.h>
 #include "mmu_lib.h"
 
 #define ROUNDS	31

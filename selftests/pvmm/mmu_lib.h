@@ -13,7 +13,7 @@
 #include <linux/pvmm_mmu.h>
 #include <pvmm/mmu_batch.h>
 
-#include "pvmm_vmm.h"
+#include "libpvmm.h"
 
 #define MMU_MEM		(64ULL << 20)	/* guest memory: [0, 64 MiB) */
 #define MMU_LIMIT	(128ULL << 20)	/* frame table: 64-128 MiB a hole */
@@ -32,6 +32,7 @@
 #define PTE_PS		0x80ULL
 
 struct mmu_vm {
+	struct vmm_vm v;
 	int vm;
 	int vcpu[2];
 	int memfd;
@@ -107,31 +108,25 @@ static inline __s64 mmu_submit(void *ctx, __u64 gpa, __u32 n, __s64 *err)
 /* @also: another service to enable, or -1 */
 static inline int mmu_vm_open_with(struct mmu_vm *v, __u64 flags, int also)
 {
-	struct pvmm_service_ctl ctl = {
-		.service = PVMM_SVC_MMU, .op = PVMM_MMU_CTL_CONFIGURE,
-		.in = { MMU_LIMIT, flags },
-	};
+	struct pvmm_mmu_config c = { .limit = MMU_LIMIT, .flags = flags };
 	int i;
 
 	memset(v, 0, sizeof(*v));
-	v->vm = vmm_open();
-	v->mem = vmm_memfd_map(MMU_MEM, &v->memfd);
-	if (v->vm < 0 || !v->mem)
+	if (vmm_vm_create(&v->v, 0, MMU_MEM, 0) ||
+	    vmm_enable(&v->v, PVMM_SVC_MMU))
 		return -1;
-	if (vmm_set_slot(v->vm, 0, 0, MMU_MEM, v->mem, v->memfd, 0) ||
-	    vmm_ioctl(v->vm, PVMM_ENABLE_SERVICE, (void *)PVMM_SVC_MMU) ||
-	    vmm_ioctl(v->vm, PVMM_SERVICE_CTL, &ctl))
+	v->vm = v->v.fd;
+	v->mem = v->v.mem;
+	v->memfd = v->v.memfd;
+	if (vmm_ioctl(v->vm, PVMM_MMU_CONFIGURE, &c))
 		return -1;
-	if (also >= 0 &&
-	    vmm_ioctl(v->vm, PVMM_ENABLE_SERVICE, (void *)(long)also))
+	if (also >= 0 && vmm_enable(&v->v, also))
 		return -1;
 	for (i = 0; i < 2; i++) {
-		v->vcpu[i] = ioctl(v->vm, PVMM_CREATE_VCPU, i);
+		v->vcpu[i] = vmm_vcpu_create(&v->v, i, !i);
 		if (v->vcpu[i] < 0)
 			return -1;
 	}
-	if (ioctl(v->vcpu[0], PVMM_VCPU_BIND))
-		return -1;
 	v->next_table = MMU_TABLES;
 	pvmm_mmu_queue_init(&v->q, (struct pvmm_mmu_update *)mmu_at(v, MMU_QUEUE),
 			    MMU_QUEUE, MMU_QUEUE_CAP, mmu_submit, v);
@@ -147,9 +142,7 @@ static inline void mmu_vm_close(struct mmu_vm *v)
 {
 	close(v->vcpu[0]);
 	close(v->vcpu[1]);
-	close(v->vm);
-	munmap(v->mem, MMU_MEM);
-	close(v->memfd);
+	vmm_vm_destroy(&v->v);
 }
 
 /* A zeroed frame for a page table. */
@@ -164,13 +157,13 @@ static inline __u64 mmu_alloc(struct mmu_vm *v)
 
 static inline int mmu_frame(struct mmu_vm *v, __u64 gpa, __u64 out[4])
 {
-	struct pvmm_service_ctl ctl = {
-		.service = PVMM_SVC_MMU, .op = PVMM_MMU_CTL_FRAME,
-		.in = { gpa >> 12 },
-	};
-	int r = vmm_ioctl(v->vm, PVMM_SERVICE_CTL, &ctl);
+	struct pvmm_mmu_frame f = { .gfn = gpa >> 12 };
+	int r = vmm_ioctl(v->vm, PVMM_MMU_GET_FRAME, &f);
 
-	memcpy(out, ctl.out, 4 * sizeof(__u64));
+	out[0] = f.type;
+	out[1] = f.type_count;
+	out[2] = f.refs;
+	out[3] = f.pinned;
 	return r;
 }
 
@@ -183,12 +176,10 @@ static inline __u64 mmu_type(struct mmu_vm *v, __u64 gpa)
 
 static inline int mmu_stats(struct mmu_vm *v, __u64 out[6])
 {
-	struct pvmm_service_ctl ctl = {
-		.service = PVMM_SVC_MMU, .op = PVMM_MMU_CTL_STATS,
-	};
-	int r = vmm_ioctl(v->vm, PVMM_SERVICE_CTL, &ctl);
+	struct pvmm_mmu_stats st;
+	int r = vmm_ioctl(v->vm, PVMM_MMU_GET_STATS, &st);
 
-	memcpy(out, ctl.out, 6 * sizeof(__u64));
+	memcpy(out, &st, 6 * sizeof(__u64));
 	return r;
 }
 

@@ -254,10 +254,8 @@ TEST_F(mmu, attack_type_change_referenced)
 TEST_F(mmu, hostile_calls)
 {
 	struct mmu_vm *v = &self->v;
-	struct pvmm_service_ctl ctl = {
-		.service = PVMM_SVC_MMU, .op = PVMM_MMU_CTL_CONFIGURE,
-		.in = { MMU_LIMIT },
-	};
+	struct pvmm_mmu_config ctl = { .limit = MMU_LIMIT };
+	struct pvmm_mmu_frame f = { .gfn = MMU_LIMIT >> 12 };
 	__s64 ret, err;
 
 	ASSERT_EQ(0, mmu_call(v, 0, PVMM_MMU_CALL_BATCH, MMU_QUEUE + 8, 1, 0,
@@ -289,12 +287,14 @@ TEST_F(mmu, hostile_calls)
 	EXPECT_EQ(-EINVAL, one(v, PVMM_MMU_EXT_CMD(PVMM_MMU_EXT_INVLPG_ALL, 0),
 			       1ULL << 50));
 
-	EXPECT_EQ(-EBUSY, vmm_ioctl(v->vm, PVMM_SERVICE_CTL, &ctl));
-	ctl.op = PVMM_MMU_CTL_FRAME;
-	ctl.in[0] = MMU_LIMIT >> 12;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(v->vm, PVMM_SERVICE_CTL, &ctl));
-	ctl.op = 99;
-	EXPECT_EQ(-EOPNOTSUPP, vmm_ioctl(v->vm, PVMM_SERVICE_CTL, &ctl));
+	EXPECT_EQ(-EBUSY, vmm_ioctl(v->vm, PVMM_MMU_CONFIGURE, &ctl));
+	EXPECT_EQ(-EINVAL, vmm_ioctl(v->vm, PVMM_MMU_GET_FRAME, &f));
+	f.gfn = 0;
+	f.reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(v->vm, PVMM_MMU_GET_FRAME, &f));
+	EXPECT_EQ(-ENOTTY, vmm_ioctl(v->vm,
+				     _IOR(PVMM_IOCTL_MAGIC, PVMM_CTL_MMU + 15,
+					  struct pvmm_mmu_stats), &f));
 	check_tree(_metadata, self);
 }
 
@@ -362,9 +362,8 @@ TEST_F(mmu, rejected_counts_bad_arrays)
 
 TEST(configure)
 {
-	struct pvmm_service_ctl ctl = {
-		.service = PVMM_SVC_MMU, .op = PVMM_MMU_CTL_CONFIGURE,
-	};
+	struct pvmm_mmu_config ctl = {};
+	struct pvmm_mmu_stats st;
 	__u64 args[PVMM_CALL_NARGS] = { 0, 1 };
 	int vm = vmm_open(), vcpu;
 	__s64 ret;
@@ -377,21 +376,24 @@ TEST(configure)
 	/* not configured yet */
 	ASSERT_EQ(0, vmm_call(vcpu, PVMM_MMU_CALL_BATCH, args, &ret));
 	EXPECT_EQ(-ENODEV, ret);
-	ctl.op = PVMM_MMU_CTL_STATS;
-	EXPECT_EQ(-ENODEV, vmm_ioctl(vm, PVMM_SERVICE_CTL, &ctl));
-	ctl.op = PVMM_MMU_CTL_CONFIGURE;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(vm, PVMM_SERVICE_CTL, &ctl));
-	ctl.in[0] = 4095;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(vm, PVMM_SERVICE_CTL, &ctl));
-	ctl.in[0] = 1ULL << 53;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(vm, PVMM_SERVICE_CTL, &ctl));
-	ctl.in[0] = 1ULL << 52;
-	EXPECT_EQ(-E2BIG, vmm_ioctl(vm, PVMM_SERVICE_CTL, &ctl));
-	ctl.in[0] = 1 << 20;
-	ctl.in[1] = 2;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(vm, PVMM_SERVICE_CTL, &ctl));
-	ctl.in[1] = 0;
-	EXPECT_EQ(0, vmm_ioctl(vm, PVMM_SERVICE_CTL, &ctl));
+	EXPECT_EQ(-ENODEV, vmm_ioctl(vm, PVMM_MMU_GET_STATS, &st));
+	EXPECT_EQ(-EINVAL, vmm_ioctl(vm, PVMM_MMU_CONFIGURE, &ctl));
+	ctl.limit = 4095;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(vm, PVMM_MMU_CONFIGURE, &ctl));
+	ctl.limit = 1ULL << 53;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(vm, PVMM_MMU_CONFIGURE, &ctl));
+	ctl.limit = 1ULL << 52;
+	EXPECT_EQ(-E2BIG, vmm_ioctl(vm, PVMM_MMU_CONFIGURE, &ctl));
+	ctl.limit = 1 << 20;
+	ctl.flags = 2;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(vm, PVMM_MMU_CONFIGURE, &ctl));
+	ctl.flags = 0;
+	ctl.reserved[0] = 1;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(vm, PVMM_MMU_CONFIGURE, &ctl));
+	ctl.reserved[0] = 0;
+	EXPECT_EQ(0, vmm_ioctl(vm, PVMM_MMU_CONFIGURE, &ctl));
+	ASSERT_EQ(0, vmm_ioctl(vm, PVMM_MMU_GET_STATS, &st));
+	EXPECT_EQ(0, st.pt_frames);
 	close(vcpu);
 	close(vm);
 }

@@ -33,7 +33,7 @@
 #include <linux/pvmm_mmu.h>
 #include <linux/pvmm_sched.h>
 
-#include "pvmm_vmm.h"
+#include "libpvmm.h"
 
 #define FZ_VMS		4
 #define FZ_VCPUS	8
@@ -71,6 +71,7 @@ struct fz_thread {
  * kernel's half, non-canonical, or below mmap_min_addr.
  */
 #define FZ_NOWHERE	0x10000000000ULL	/* 1 TiB */
+#define FZ_CTL_BYTES	512		/* twice the largest control */
 static char *fz_nowhere;
 
 static __u64 fz_seed = 1;
@@ -402,26 +403,38 @@ static void fz_call(struct fz_thread *t, struct fz_vm *v)
 
 static void fz_service_ctl(struct fz_thread *t, struct fz_vm *v)
 {
-	static const __u32 svcs[] = {
-		PVMM_SVC_MMU, PVMM_SVC_SCHED, PVMM_SVC_BALLOON, PVMM_SVC_CLOCK,
+	static const unsigned long ctls[] = {
+		PVMM_MMU_CONFIGURE, PVMM_MMU_GET_STATS, PVMM_MMU_GET_FRAME,
+		PVMM_SCHED_SET_WEIGHT, PVMM_SCHED_GET_INFO,
+		PVMM_BALLOON_SET_TARGET, PVMM_BALLOON_GET_INFO,
+		PVMM_CLOCK_DISRUPT, PVMM_CLOCK_SET_OFFSETS, PVMM_CLOCK_GET_INFO,
 	};
-	struct pvmm_service_ctl c = {};
-	int i;
+	__u64 buf[FZ_CTL_BYTES / 8];
+	unsigned long cmd = ctls[fz_below(t, FZ_ARRAY_SIZE(ctls))];
+	unsigned int i;
 
-	c.service = fz_below(t, 8) ? svcs[fz_below(t, 4)] : (__u32)fz_u64(t);
-	c.op = fz_below(t, 4) ? fz_below(t, 4) : (__u32)fz_u64(t);
-	for (i = 0; i < 6; i++)
-		c.in[i] = fz_u64(t);
-	if (c.service == PVMM_SVC_MMU && c.op == PVMM_MMU_CTL_CONFIGURE &&
-	    fz_below(t, 2)) {
-		c.in[0] = FZ_MEM << fz_below(t, 2);
-		c.in[1] = fz_below(t, 2) ? PVMM_MMU_F_SUPERPAGES : 0;
+	for (i = 0; i < FZ_ARRAY_SIZE(buf); i++)
+		buf[i] = fz_below(t, 4) ? 0 : fz_u64(t);
+	/* mostly sensible values, sometimes anything */
+	if (cmd == PVMM_MMU_CONFIGURE && fz_below(t, 2)) {
+		buf[0] = FZ_MEM << fz_below(t, 2);
+		buf[1] = fz_below(t, 2) ? PVMM_MMU_F_SUPERPAGES : 0;
 	}
-	if (c.service == PVMM_SVC_BALLOON && fz_below(t, 2))
-		c.in[0] = fz_below(t, FZ_MEM >> 12);
-	if (fz_below(t, 32) == 0)
-		c.reserved[fz_below(t, 2)] = fz_next(t);
-	ioctl(v->fd, PVMM_SERVICE_CTL, &c);
+	if (cmd == PVMM_BALLOON_SET_TARGET && fz_below(t, 2))
+		buf[0] = fz_below(t, FZ_MEM >> 12);
+	if (cmd == PVMM_MMU_GET_FRAME && fz_below(t, 2))
+		buf[0] = fz_below(t, (FZ_MEM >> 12) + 4);
+	/* a number of no control, another size, a bad pointer */
+	switch (fz_below(t, 16)) {
+	case 0:
+		cmd = _IOC(_IOC_DIR(cmd), PVMM_IOCTL_MAGIC, fz_below(t, 256),
+			   fz_below(t, FZ_CTL_BYTES));
+		break;
+	case 1:
+		ioctl(v->fd, cmd, (void *)(uintptr_t)fz_u64(t));
+		return;
+	}
+	ioctl(v->fd, cmd, buf);
 }
 
 /* What a VMM does to its own guest memory under live records. */
@@ -725,15 +738,15 @@ int main(int argc, char **argv)
 		}
 	}
 	/* nothing may stay behind: VMs, bindings, pinned pages */
-	for (i = 0; i < 1000 && (vmm_debugfs_read("vms") ||
-				 vmm_debugfs_read("bindings") ||
-				 vmm_debugfs_read("pinned_pages")); i++)
+	for (i = 0; i < 1000 && (vmm_sysfs_read("vms") ||
+				 vmm_sysfs_read("bindings") ||
+				 vmm_sysfs_read("pinned_pages")); i++)
 		usleep(10000);
-	if (vmm_debugfs_read("vms") || vmm_debugfs_read("bindings") ||
-	    vmm_debugfs_read("pinned_pages")) {
+	if (vmm_sysfs_read("vms") || vmm_sysfs_read("bindings") ||
+	    vmm_sysfs_read("pinned_pages")) {
 		printf("# pvmm_fuzz: left behind: vms %lld bindings %lld pinned_pages %lld\n",
-		       vmm_debugfs_read("vms"), vmm_debugfs_read("bindings"),
-		       vmm_debugfs_read("pinned_pages"));
+		       vmm_sysfs_read("vms"), vmm_sysfs_read("bindings"),
+		       vmm_sysfs_read("pinned_pages"));
 		bad = 1;
 	}
 	printf("# pvmm_fuzz: %lu operations in %.1f s (%.0f/s)\n",

@@ -21,7 +21,7 @@
 #include <linux/futex.h>
 #include <linux/pvmm_sched.h>
 
-#include "pvmm_vmm.h"
+#include "libpvmm.h"
 
 #define LHP_GPA		0x100000ULL
 #define LHP_MEM		(1024UL * 1024)
@@ -289,8 +289,7 @@ static inline bool oc_possible(void)
 /* One run in a fresh VM; returns 0 or -1. */
 static inline int oc_run(struct oc *o)
 {
-	struct pvmm_service_ctl ctl = { .service = PVMM_SVC_SCHED,
-					.op = PVMM_SCHED_CTL_GET };
+	struct pvmm_sched_info info;
 	struct oc_thread t[OC_THREADS];
 	pthread_t th[OC_THREADS], hog;
 	int stop = 0;
@@ -313,7 +312,8 @@ static inline int oc_run(struct oc *o)
 		pthread_join(th[i], NULL);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(hog, NULL);
-	o->moves = ioctl(o->vm, PVMM_SERVICE_CTL, &ctl) ? -1 : (long long)ctl.out[1];
+	o->moves = vmm_ioctl(o->vm, PVMM_SCHED_GET_INFO, &info) ? -1 :
+		   (long long)info.migrations;
 	close(o->vm);
 	munmap(o->mem, LHP_MEM);
 	close(o->memfd);

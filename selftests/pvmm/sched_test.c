@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <linux/pvmm_sched.h>
 
-#include "pvmm_vmm.h"
+#include "libpvmm.h"
 #include "sched_lib.h"
 #include "kselftest_harness.h"
 
@@ -173,7 +173,7 @@ FIXTURE_SETUP(sched)
 	if (self->ncpu < 2)
 		SKIP(return, "needs two CPUs");
 	/* earlier tests' VMs are torn down after a grace period */
-	ASSERT_EQ(0, vmm_debugfs_wait("pinned_pages", 0, 5000));
+	ASSERT_EQ(0, vmm_sysfs_wait("pinned_pages", 0, 5000));
 	ASSERT_EQ(0, svm_open(&self->s));
 }
 
@@ -351,13 +351,13 @@ TEST_F(sched, hostile_calls)
 	EXPECT_EQ(-EFAULT, vmm_call2(vcpu, PVMM_SCHED_STEAL_ENABLE, ~63ULL, 0));
 	EXPECT_EQ(-EOPNOTSUPP, vmm_call2(vcpu, PVMM_CALL_NR(PVMM_SVC_SCHED, 99),
 					 0, 0));
-	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(0, vmm_sysfs_read("pinned_pages"));
 	ASSERT_EQ(0, vmm_call2(vcpu, PVMM_SCHED_STEAL_ENABLE, GPA + 0x2000, 0));
-	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(1, vmm_sysfs_read("pinned_pages"));
 	EXPECT_EQ(0, r->version & 1);
 	EXPECT_EQ(0, r->steal_rate >> 17);
 	EXPECT_EQ(0, vmm_call2(vcpu, PVMM_SCHED_STEAL_DISABLE, 0, 0));
-	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(0, vmm_sysfs_read("pinned_pages"));
 	ver = r->version;
 	usleep(20000);
 	EXPECT_EQ(ver, r->version);
@@ -377,16 +377,16 @@ TEST_F(sched, memslot_change)
 	__u32 ver;
 
 	ASSERT_LE(0, vcpu);
-	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(1, vmm_sysfs_read("pinned_pages"));
 	ASSERT_EQ(0, vmm_set_slot(self->s.vm, 0, 0, 0, NULL, -1, 0));
-	EXPECT_EQ(0, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(0, vmm_sysfs_read("pinned_pages"));
 	ver = __atomic_load_n(&r->version, __ATOMIC_ACQUIRE);
 	for (int i = 0; i < 10; i++)
 		usleep(2000);
 	EXPECT_EQ(ver, __atomic_load_n(&r->version, __ATOMIC_ACQUIRE));
 	ASSERT_EQ(0, vmm_set_slot(self->s.vm, 0, GPA, MEM, self->s.mem,
 				  self->s.memfd, 0));
-	EXPECT_EQ(1, vmm_debugfs_read("pinned_pages"));
+	EXPECT_EQ(1, vmm_sysfs_read("pinned_pages"));
 	for (int i = 0; i < 10; i++)
 		usleep(2000);
 	EXPECT_LT(ver, __atomic_load_n(&r->version, __ATOMIC_ACQUIRE));
@@ -426,28 +426,12 @@ TEST_F(sched, yield_rules_and_cap)
 	close(v1);
 }
 
-/* The VM's debugfs sched file, as a string: 0 or -1. */
-static int sched_debugfs(int vm, char *buf, size_t len)
+/* vm<N>/vcpu<@id>/sched/@name of the VM open as @vm, or LLONG_MIN. */
+static long long sched_stat(int vm, int id, const char *name)
 {
-	struct pvmm_version ver;
-	char path[96];
-	ssize_t n;
-	int fd;
+	long long v;
 
-	if (ioctl(vm, PVMM_GET_VERSION, &ver))
-		return -1;
-	snprintf(path, sizeof(path), PVMM_DEBUGFS "/vm%u/sched", ver.vm_id);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	for (size_t got = 0;; got += n) {
-		n = read(fd, buf + got, len - 1 - got);
-		if (n <= 0) {
-			close(fd);
-			buf[got] = 0;
-			return n < 0 || !got ? -1 : 0;
-		}
-	}
+	return vmm_vm_stat(vm, &v, "vcpu%d/sched/%s", id, name) ? LLONG_MIN : v;
 }
 
 static long my_nice(void)
@@ -517,14 +501,8 @@ TEST_F(sched, boost_caps)
 		vmm_call2(v, PVMM_SCHED_UNBOOST, 0, 0);
 	}
 	TH_LOG("budget: %d boosts granted, %d refused", granted, refused);
-	/* and debugfs counts the same */
-	{
-		char buf[512], want[64];
-
-		ASSERT_EQ(0, sched_debugfs(self->s.vm, buf, sizeof(buf)));
-		snprintf(want, sizeof(want), "boosts_refused %d", refused);
-		EXPECT_NE(NULL, strstr(buf, want));
-	}
+	/* and sysfs counts the same */
+	EXPECT_EQ(refused, sched_stat(self->s.vm, 0, "boosts_refused"));
 	EXPECT_GE(101, granted);
 	EXPECT_LE(50, granted);
 	EXPECT_EQ(200, granted + refused);
@@ -551,20 +529,14 @@ TEST_F_TIMEOUT(sched, lock_holder_preemption, 60)
 	free(l.hist);
 }
 
-/* "migrations M placed_cpu C" of vCPU @id in the VM's debugfs file */
+/* The placement state of vCPU @id, from sysfs: 0 or -1. */
 static int place_stats(int vm, int id, long long *migrations, int *cpu)
 {
-	char buf[4096], want[32], *p;
+	long long c = sched_stat(vm, id, "placed_cpu");
 
-	if (sched_debugfs(vm, buf, sizeof(buf)))
-		return -1;
-	snprintf(want, sizeof(want), "vcpu %d ", id);
-	p = strstr(buf, want);
-	p = p ? strstr(p, "migrations ") : NULL;
-	if (!p || sscanf(p, "migrations %lld placed_cpu %d", migrations,
-			 cpu) != 2)
-		return -1;
-	return 0;
+	*migrations = sched_stat(vm, id, "migrations");
+	*cpu = c;
+	return *migrations == LLONG_MIN || c == LLONG_MIN ? -1 : 0;
 }
 
 struct placed {
@@ -854,8 +826,9 @@ TEST_F_TIMEOUT(sched, record_refreshed_alone, 60)
 /* The knobs refuse values outside their ranges; weights likewise. */
 TEST_F(sched, place_knobs)
 {
-	struct pvmm_service_ctl ctl = { .service = PVMM_SVC_SCHED,
-					.op = PVMM_SCHED_CTL_GET };
+	struct pvmm_sched_weight w = {};
+	struct pvmm_sched_info info;
+	long long n;
 	static const struct { const char *name; int lo, hi; } k[] = {
 		{ "place_period_ms", 10, 10000 },
 		{ "place_steal_pct", 1, 100 },
@@ -875,23 +848,28 @@ TEST_F(sched, place_knobs)
 		EXPECT_EQ(0, sched_param_set(k[i].name, def[i]));
 	}
 	EXPECT_EQ(-EINVAL, sched_param_set("place", 2));
-	ASSERT_EQ(0, ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
-	EXPECT_EQ(PVMM_SCHED_WEIGHT_DEFAULT, ctl.out[0]);
-	EXPECT_EQ(0, ctl.out[1]);
-	ctl.op = PVMM_SCHED_CTL_SET_WEIGHT;
-	ctl.in[0] = 0;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
-	ctl.in[0] = PVMM_SCHED_WEIGHT_MAX + 1;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
-	ctl.in[0] = 1ULL << 32 | 300;
-	EXPECT_EQ(-EINVAL, vmm_ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
-	ctl.in[0] = 300;
-	EXPECT_EQ(0, vmm_ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
-	ctl.op = PVMM_SCHED_CTL_GET;
-	EXPECT_EQ(0, vmm_ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
-	EXPECT_EQ(300, ctl.out[0]);
-	ctl.op = 77;
-	EXPECT_EQ(-EOPNOTSUPP, vmm_ioctl(self->s.vm, PVMM_SERVICE_CTL, &ctl));
+	ASSERT_EQ(0, vmm_ioctl(self->s.vm, PVMM_SCHED_GET_INFO, &info));
+	EXPECT_EQ(PVMM_SCHED_WEIGHT_DEFAULT, info.weight);
+	EXPECT_EQ(0, info.migrations);
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->s.vm, PVMM_SCHED_SET_WEIGHT, &w));
+	w.weight = PVMM_SCHED_WEIGHT_MAX + 1;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->s.vm, PVMM_SCHED_SET_WEIGHT, &w));
+	w.weight = 300;
+	w.reserved = 1;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->s.vm, PVMM_SCHED_SET_WEIGHT, &w));
+	w.reserved = 0;
+	EXPECT_EQ(0, vmm_ioctl(self->s.vm, PVMM_SCHED_SET_WEIGHT, &w));
+	EXPECT_EQ(0, vmm_ioctl(self->s.vm, PVMM_SCHED_GET_INFO, &info));
+	EXPECT_EQ(300, info.weight);
+	/* the operator sees and sets the same weight */
+	ASSERT_EQ(0, vmm_vm_stat(self->s.vm, &n, "sched/weight"));
+	EXPECT_EQ(300, n);
+	snprintf((char *)&info, sizeof(info), "vm%d/sched/weight",
+		 vmm_vm_id(self->s.vm));
+	EXPECT_EQ(0, vmm_sysfs_write((char *)&info, 250));
+	EXPECT_EQ(-EINVAL, vmm_sysfs_write((char *)&info, 0));
+	EXPECT_EQ(0, vmm_ioctl(self->s.vm, PVMM_SCHED_GET_INFO, &info));
+	EXPECT_EQ(250, info.weight);
 }
 
 /* Thousands of vCPUs: MANY_VMS VMs of MANY_BOUND bound ones and a few never bound. */
@@ -926,13 +904,12 @@ static void *thread_many(void *p)
 /*
  * Thousands of vCPU threads bound at once, each with a record the host
  * keeps current, beside vCPUs that never bind: those keep an empty
- * record, and the service's worker and debugfs cope with all of them.
+ * record, and the service's worker and sysfs cope with all of them.
  */
 TEST_F_TIMEOUT(sched, many_vcpus, 150)
 {
 	static struct many m[MANY_VMS * MANY_BOUND];
 	static pthread_t th[MANY_VMS * MANY_BOUND];
-	static char buf[MANY_IDS * 256];
 	struct svm vms[MANY_VMS] = { self->s };
 	int idle[MANY_VMS][MANY_IDS - MANY_BOUND];
 	const int n = MANY_VMS * MANY_BOUND;
@@ -940,7 +917,6 @@ TEST_F_TIMEOUT(sched, many_vcpus, 150)
 	pthread_barrier_t all;
 	pthread_attr_t attr;
 	struct rlimit fds;
-	char want[64];
 
 	/* a vCPU is a file: as a VMM of this size would, raise the limit */
 	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &fds));
@@ -987,13 +963,11 @@ TEST_F_TIMEOUT(sched, many_vcpus, 150)
 		odd += ver & 1;
 		updated += ver > 2;
 	}
-	/* every vCPU listed; the never-bound ones with no steal */
+	/* every vCPU in sysfs; the never-bound ones with no steal */
 	for (int v = 0; v < MANY_VMS; v++) {
-		ASSERT_EQ(0, sched_debugfs(vms[v].vm, buf, sizeof(buf)));
-		for (char *l = buf; (l = strstr(l, "vcpu ")); l++)
-			lines++;
-		snprintf(want, sizeof(want), "vcpu %d steal_ns 0 ", MANY_IDS - 1);
-		EXPECT_NE(NULL, strstr(buf, want));
+		for (int i = 0; i < MANY_IDS; i++)
+			lines += sched_stat(vms[v].vm, i, "steal_ns") >= 0;
+		EXPECT_EQ(0, sched_stat(vms[v].vm, MANY_IDS - 1, "steal_ns"));
 	}
 	pthread_barrier_wait(&all);	/* all close */
 	for (int i = 0; i < n; i++)
@@ -1011,7 +985,7 @@ TEST_F_TIMEOUT(sched, many_vcpus, 150)
 			svm_close(&vms[v]);
 	}
 	pthread_barrier_destroy(&all);
-	EXPECT_EQ(0, vmm_debugfs_wait("pinned_pages", 0, 5000));
+	EXPECT_EQ(0, vmm_sysfs_wait("pinned_pages", 0, 5000));
 }
 
 TEST_HARNESS_MAIN

@@ -12,7 +12,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define PVMM_ABI_VERSION	1
+#define PVMM_ABI_VERSION	2
 
 /* Limits reported by PVMM_GET_VERSION; fixed for this ABI version. */
 #define PVMM_MAX_MEMSLOTS	64
@@ -93,18 +93,6 @@ struct pvmm_call {
 	__u64 out[3];		/* must be 0 on input */
 };
 
-/*
- * PVMM_SERVICE_CTL: a VMM request to a service enabled for the VM. @op and
- * the meaning of @in and @out belong to the service (see its header).
- */
-struct pvmm_service_ctl {
-	__u32 service;
-	__u32 op;
-	__u64 in[6];
-	__u64 out[6];
-	__u64 reserved[2];	/* must be 0 */
-};
-
 #define PVMM_IOCTL_MAGIC	0xDF
 
 /* On the VM file (/dev/pvmm) */
@@ -112,7 +100,22 @@ struct pvmm_service_ctl {
 #define PVMM_SET_MEMSLOT	_IOW(PVMM_IOCTL_MAGIC, 0x01, struct pvmm_memslot)
 #define PVMM_CREATE_VCPU	_IO(PVMM_IOCTL_MAGIC, 0x02)	/* arg: id */
 #define PVMM_ENABLE_SERVICE	_IO(PVMM_IOCTL_MAGIC, 0x03)	/* arg: id */
-#define PVMM_SERVICE_CTL	_IOWR(PVMM_IOCTL_MAGIC, 0x04, struct pvmm_service_ctl)
+
+/*
+ * VMM controls of the services: ioctls on the VM file, one per control,
+ * each with its own struct, declared in the service's header and numbered
+ * in the service's range below. The number carries the struct's size and
+ * direction, so a changed layout is a new number (and a new
+ * PVMM_ABI_VERSION). Every control can fail with ENODEV (the service is
+ * not enabled for the VM), ENOTTY (no such control) and EFAULT (@arg not
+ * readable or writable); input structs have reserved words that must be
+ * zero (EINVAL); each control lists its other errnos.
+ */
+#define PVMM_CTL_MMU		0x20	/* 0x20 - 0x2f */
+#define PVMM_CTL_SCHED		0x30	/* 0x30 - 0x3f */
+#define PVMM_CTL_BALLOON	0x40	/* 0x40 - 0x4f */
+#define PVMM_CTL_CLOCK		0x50	/* 0x50 - 0x5f */
+#define PVMM_CTL_TEST		0xf0	/* 0xf0 - 0xff */
 
 /* On a vCPU file */
 #define PVMM_VCPU_BIND		_IO(PVMM_IOCTL_MAGIC, 0x10)

@@ -67,9 +67,42 @@ struct pvmm_balloon_stat {
 	__u64 val;
 };
 
-/* PVMM_SERVICE_CTL ops for PVMM_SVC_BALLOON */
-#define PVMM_BALLOON_CTL_SET_TARGET	0	/* in[0]: pages */
-#define PVMM_BALLOON_CTL_GET		1	/* out: see balloon.rst */
-#define PVMM_BALLOON_CTL_GET_STATS	2	/* out[i]: tag in[0] + i */
+/**
+ * struct pvmm_balloon_target - PVMM_BALLOON_SET_TARGET
+ * @pages: the 4 KiB pages the host wants in the balloon; the guest reads
+ *         it in its config record and follows
+ * @reserved: must be 0
+ */
+struct pvmm_balloon_target {
+	__u64 pages;
+	__u64 reserved;
+};
+
+/**
+ * struct pvmm_balloon_info - PVMM_BALLOON_GET_INFO: the balloon's state
+ * @target_pages: as set
+ * @ballooned_pages: pages in the balloon
+ * @released_bytes: host memory released by inflates so far
+ * @reported_bytes: host memory released by free page reporting so far
+ * @extents: ranges the balloon's pages form
+ * @stats_updates: STATS calls the guest made
+ * @stats: the guest's last statistics, by PVMM_BALLOON_S_* tag
+ * @reserved: 0
+ */
+struct pvmm_balloon_info {
+	__u64 target_pages;
+	__u64 ballooned_pages;
+	__u64 released_bytes;
+	__u64 reported_bytes;
+	__u64 extents;
+	__u64 stats_updates;
+	__u64 stats[PVMM_BALLOON_S_NR];
+	__u64 reserved[2];
+};
+
+#define PVMM_BALLOON_SET_TARGET	_IOW(PVMM_IOCTL_MAGIC, PVMM_CTL_BALLOON + 0, \
+				     struct pvmm_balloon_target)
+#define PVMM_BALLOON_GET_INFO	_IOR(PVMM_IOCTL_MAGIC, PVMM_CTL_BALLOON + 1, \
+				     struct pvmm_balloon_info)
 
 #endif /* _UAPI_LINUX_PVMM_BALLOON_H */

@@ -45,11 +45,61 @@ struct pvmm_clock_record {
 	__u64 reserved[2];
 };
 
-/* PVMM_SERVICE_CTL ops for PVMM_SVC_CLOCK */
-#define PVMM_CLOCK_CTL_DISRUPT		0	/* in[0]: PVMM_CLOCK_DISRUPT_* */
-#define PVMM_CLOCK_CTL_SET_OFFSETS	1	/* in[0]: ns, in[1]: TSC (s64) */
-#define PVMM_CLOCK_CTL_GET		2	/* out: info, disruptions, offsets */
-
 #define PVMM_CLOCK_DISRUPT_STOPPED	(1U << 0)	/* the guest was paused */
+
+/**
+ * struct pvmm_clock_disrupt - PVMM_CLOCK_DISRUPT: the VMM paused or
+ * migrated the guest
+ * @flags: PVMM_CLOCK_DISRUPT_*; with STOPPED, every record gets
+ *         PVMM_CLOCK_GUEST_STOPPED until the guest has seen it
+ * @reserved: must be 0
+ *
+ * Every record's disruption count grows by one. Errnos: EINVAL for
+ * unknown flags.
+ */
+struct pvmm_clock_disrupt {
+	__u32 flags;
+	__u32 reserved;
+};
+
+/**
+ * struct pvmm_clock_offsets - PVMM_CLOCK_SET_OFFSETS: the guest clock's
+ * offsets, as a VMM restoring a migrated guest sets them
+ * @ns: added to the host's CLOCK_MONOTONIC for the guest's clock
+ * @tsc: the guest's TSC minus the host's
+ * @reserved: must be 0
+ *
+ * Errnos: EINVAL for offsets that would take the guest clock below 0.
+ */
+struct pvmm_clock_offsets {
+	__s64 ns;
+	__s64 tsc;
+	__u64 reserved[2];
+};
+
+/**
+ * struct pvmm_clock_info - PVMM_CLOCK_GET_INFO
+ * @info: PVMM_CLOCK_INFO_*, as the guest's INFO call
+ * @reserved0: 0
+ * @disruptions: pauses and migrations reported so far
+ * @ns: the offsets as set
+ * @tsc: the offsets as set
+ * @reserved: 0
+ */
+struct pvmm_clock_info {
+	__u32 info;
+	__u32 reserved0;
+	__u64 disruptions;
+	__s64 ns;
+	__s64 tsc;
+	__u64 reserved[2];
+};
+
+#define PVMM_CLOCK_DISRUPT	_IOW(PVMM_IOCTL_MAGIC, PVMM_CTL_CLOCK + 0, \
+				     struct pvmm_clock_disrupt)
+#define PVMM_CLOCK_SET_OFFSETS	_IOW(PVMM_IOCTL_MAGIC, PVMM_CTL_CLOCK + 1, \
+				     struct pvmm_clock_offsets)
+#define PVMM_CLOCK_GET_INFO	_IOR(PVMM_IOCTL_MAGIC, PVMM_CTL_CLOCK + 2, \
+				     struct pvmm_clock_info)
 
 #endif /* _UAPI_LINUX_PVMM_CLOCK_H */

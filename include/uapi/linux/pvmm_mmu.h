@@ -87,21 +87,72 @@ struct pvmm_mmu_update {
 #define PVMM_MMU_F_SUPERPAGES	_BITULL(0)	/* 2 MiB pages at L2 */
 #define PVMM_MMU_F_ALL		PVMM_MMU_F_SUPERPAGES
 
-/*
- * PVMM_SERVICE_CTL ops (service PVMM_SVC_MMU).
+/**
+ * struct pvmm_mmu_config - PVMM_MMU_CONFIGURE: create the frame table
+ * @limit: guest-physical limit of the table, a multiple of 4 KiB covering
+ *         every memslot the guest maps
+ * @flags: PVMM_MMU_F_*
+ * @reserved: must be 0
  *
- * CONFIGURE: in[0] = guest-physical limit of the frame table (a multiple
- *            of 4 KiB, covering every memslot the guest maps), in[1] =
- *            PVMM_MMU_F_*. Once per VM.
- * STATS:     out[0] = page-table frames, out[1] = frames mapped writable,
- *            out[2] = pinned roots, out[3] = entries applied, out[4] =
- *            entries rejected, out[5] = continuations.
- * FRAME:     in[0] = guest frame number; out[0] = PVMM_MMU_TYPE_*,
- *            out[1] = type count, out[2] = references, out[3] = pinned.
+ * Once per VM, before the guest's first BATCH. Errnos: EINVAL (bad
+ * limit, unknown flags, reserved words), E2BIG (a table past the host's
+ * limit), EBUSY (already configured), ENOMEM.
  */
-#define PVMM_MMU_CTL_CONFIGURE	0
-#define PVMM_MMU_CTL_STATS	1
-#define PVMM_MMU_CTL_FRAME	2
+struct pvmm_mmu_config {
+	__u64 limit;
+	__u64 flags;
+	__u64 reserved[2];
+};
+
+/**
+ * struct pvmm_mmu_stats - PVMM_MMU_GET_STATS: the frame table's counters
+ * @pt_frames: frames typed as page tables (L1 to L4)
+ * @writable_frames: frames mapped writable by some L1 entry
+ * @pinned_roots: pinned L4 frames
+ * @applied: batch entries applied
+ * @rejected: batch entries rejected
+ * @continuations: calls the VMM issued again after EAGAIN
+ * @reserved: 0
+ *
+ * Errnos: ENODEV also before PVMM_MMU_CONFIGURE.
+ */
+struct pvmm_mmu_stats {
+	__u64 pt_frames;
+	__u64 writable_frames;
+	__u64 pinned_roots;
+	__u64 applied;
+	__u64 rejected;
+	__u64 continuations;
+	__u64 reserved[2];
+};
+
+/**
+ * struct pvmm_mmu_frame - PVMM_MMU_GET_FRAME: one frame table entry
+ * @gfn: in: the guest frame number
+ * @type: out: PVMM_MMU_TYPE_*
+ * @type_count: out: references that need the type
+ * @refs: out: present entries that map or point to the frame
+ * @pinned: out: 1 for a pinned root
+ * @reserved: in: must be 0
+ *
+ * Errnos: ENODEV also before PVMM_MMU_CONFIGURE, EINVAL for @gfn past the
+ * table.
+ */
+struct pvmm_mmu_frame {
+	__u64 gfn;
+	__u32 type;
+	__u32 type_count;
+	__u32 refs;
+	__u32 pinned;
+	__u64 reserved[2];
+};
+
+#define PVMM_MMU_CONFIGURE	_IOW(PVMM_IOCTL_MAGIC, PVMM_CTL_MMU + 0, \
+				     struct pvmm_mmu_config)
+#define PVMM_MMU_GET_STATS	_IOR(PVMM_IOCTL_MAGIC, PVMM_CTL_MMU + 1, \
+				     struct pvmm_mmu_stats)
+#define PVMM_MMU_GET_FRAME	_IOWR(PVMM_IOCTL_MAGIC, PVMM_CTL_MMU + 2, \
+				      struct pvmm_mmu_frame)
 
 #define PVMM_MMU_TYPE_NONE	0
 #define PVMM_MMU_TYPE_WRITABLE	1

@@ -29,15 +29,38 @@
 #define PVMM_SCHED_BOOST		PVMM_CALL_NR(PVMM_SVC_SCHED, 3)
 #define PVMM_SCHED_UNBOOST		PVMM_CALL_NR(PVMM_SVC_SCHED, 4)
 
-/*
- * PVMM_SERVICE_CTL ops for PVMM_SVC_SCHED.
- * SET_WEIGHT: in[0] the VM's weight for the placement policy, 1 to
- *   PVMM_SCHED_WEIGHT_MAX (default PVMM_SCHED_WEIGHT_DEFAULT): the VM's
- *   share of the vCPU thread moves in each round is in proportion.
- * GET: out[0] the weight, out[1] the VM's vCPU threads moved so far.
+/**
+ * struct pvmm_sched_weight - PVMM_SCHED_SET_WEIGHT: the VM's weight
+ * @weight: 1 to PVMM_SCHED_WEIGHT_MAX (default PVMM_SCHED_WEIGHT_DEFAULT):
+ *          the VM's share of the vCPU thread moves in each placement
+ *          round is in proportion
+ * @reserved: must be 0
+ *
+ * Errnos: EINVAL for a weight out of range.
  */
-#define PVMM_SCHED_CTL_SET_WEIGHT	0
-#define PVMM_SCHED_CTL_GET		1
+struct pvmm_sched_weight {
+	__u32 weight;
+	__u32 reserved;
+};
+
+/**
+ * struct pvmm_sched_info - PVMM_SCHED_GET_INFO: the VM's placement state
+ * @weight: as set with PVMM_SCHED_SET_WEIGHT
+ * @reserved0: 0
+ * @migrations: the VM's vCPU threads the placement policy moved so far
+ * @reserved: 0
+ */
+struct pvmm_sched_info {
+	__u32 weight;
+	__u32 reserved0;
+	__u64 migrations;
+	__u64 reserved[2];
+};
+
+#define PVMM_SCHED_SET_WEIGHT	_IOW(PVMM_IOCTL_MAGIC, PVMM_CTL_SCHED + 0, \
+				     struct pvmm_sched_weight)
+#define PVMM_SCHED_GET_INFO	_IOR(PVMM_IOCTL_MAGIC, PVMM_CTL_SCHED + 1, \
+				     struct pvmm_sched_info)
 
 #define PVMM_SCHED_WEIGHT_DEFAULT	100
 #define PVMM_SCHED_WEIGHT_MAX		10000

@@ -3,8 +3,11 @@
  * Function numbers of the pvmm_test service (PVMM_SVC_TEST), shared by
  * the module and the selftests. Not a stable ABI.
  */
-#ifndef _PVMM_TEST_H
-#define _PVMM_TEST_H
+#ifndef _UAPI_LINUX_PVMM_TEST_H
+#define _UAPI_LINUX_PVMM_TEST_H
+
+#include <linux/types.h>
+#include <linux/pvmm.h>
 
 #define PVMM_TEST_ECHO			0	/* ret = sum of args[i] * (i + 1) */
 #define PVMM_TEST_COUNTERS_MAP		1	/* gpa: 2 x u64 sched in/out */
@@ -22,7 +25,17 @@
  */
 #define PVMM_TEST_PTE_BATCH		9
 
-/* PVMM_SERVICE_CTL ops */
-#define PVMM_TEST_CTL_ECHO		0	/* out[i] = in[i] + i + 1 */
+/**
+ * struct pvmm_test_echo - PVMM_TEST_CTL_ECHO: the hub's control path
+ * @in: anything
+ * @out: out[i] = in[i] + i + 1
+ */
+struct pvmm_test_echo {
+	__u64 in[6];
+	__u64 out[6];
+};
 
-#endif /* _PVMM_TEST_H */
+#define PVMM_TEST_CTL_ECHO	_IOWR(PVMM_IOCTL_MAGIC, PVMM_CTL_TEST + 0, \
+				      struct pvmm_test_echo)
+
+#endif /* _UAPI_LINUX_PVMM_TEST_H */
