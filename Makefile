@@ -11,13 +11,8 @@
 #   make demo            boot the test VM and show each service working
 #   make bench           benchmarks in the test VM, as ratios
 
-# DKMS and kbuild pass KERNELRELEASE; otherwise use the running kernel's
-# build tree, then the newest installed Debian headers.
-ifneq ($(KERNELRELEASE),)
-KDIR ?= /lib/modules/$(KERNELRELEASE)/build
-endif
-KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
-		    $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
+# The default kernel build tree is defined once, in scripts/kdir.sh.
+KDIR ?= $(shell KERNELRELEASE=$(KERNELRELEASE) $(CURDIR)/scripts/kdir.sh)
 
 .PHONY: all modules clean lint graft-build kunit selftests vm-test vm-test-debug test demo bench
 

@@ -848,7 +848,7 @@ static struct kunit_case pvmm_mmu_test_cases[] = {
 };
 
 static struct kunit_suite pvmm_mmu_test_suite = {
-	.name = "pvmm_mmu",
+	.name = "pvmm-mmu-core",
 	.test_cases = pvmm_mmu_test_cases,
 };
 

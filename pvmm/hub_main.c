@@ -3,6 +3,8 @@
  * The pvmm hub: /dev/pvmm, one open file per VM. It keeps the VM's
  * memslots and vCPUs and forwards guest calls to the service modules.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
@@ -341,7 +343,7 @@ static int __init pvmm_init(void)
 	int r;
 
 	if (!pvmm_max_vcpus || pvmm_max_vcpus > 4096) {
-		pr_err("pvmm: max_vcpus must be 1..4096\n");
+		pr_err("max_vcpus must be 1..4096\n");
 		return -EINVAL;
 	}
 	pvmm_wq = alloc_workqueue("pvmm", WQ_UNBOUND, 0);

@@ -15,6 +15,13 @@ cp -a "$top/Kbuild" "$top/Kconfig" "$top/include" "$dst/"
 for d in pvmm mmu pvclock pvsched balloon; do
 	[ -d "$top/$d" ] && cp -a "$top/$d" "$dst/"
 done
+# the selftests and their library where the kernel's runner finds them
+rm -rf "$tree/tools/testing/selftests/pvmm" "$tree/tools/lib/pvmm"
+cp -a "$top/selftests/pvmm" "$tree/tools/testing/selftests/pvmm"
+mkdir -p "$tree/tools/lib"
+cp -a "$top/tools/lib/pvmm" "$tree/tools/lib/pvmm"
+# no binaries of an out-of-tree build
+find "$tree/tools/testing/selftests/pvmm" -type f -perm -u+x -delete
 # only sources: no objects from an out-of-tree build
 find "$dst" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
 	-o -name modules.order \) -delete

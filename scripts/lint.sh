@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh >&2 || exit 1
 ksrc=$(scripts/kernel-source.sh) || exit 1
-kdir=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -n1)}
+kdir=$("$(dirname "$0")/kdir.sh")
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 fail=0

@@ -53,8 +53,8 @@ if [ "${PVMM_DEBUG_LANE:-1}" != 0 ]; then
 	[ -n "$dp" ] || { dp=0; df=$(( ${df:-0} + 1 )); rc=1; }
 	sp=$((sp + dp)); sf=$((sf + df))
 fi
-skips() { sed -nE 's/^kselftest: .*, ([0-9]+) skipped$/\1/p' "$1" 2>/dev/null | tail -n1; }
-ss=$(( $(skips "$logs/vm" || true) + 0 ))
+skips() { sed -nE 's/^(kselftest|kunit): .*, ([0-9]+) skipped$/\2/p' "$1" 2>/dev/null | tail -n1; }
+ss=$(( $(skips "$logs/kunit" || true) + $(skips "$logs/vm" || true) + 0 ))
 [ "${PVMM_DEBUG_LANE:-1}" = 0 ] || ss=$(( ss + $(skips "$logs/vm-debug" || true) + 0 ))
 echo "$((kp + sp)) passed, $((kf + sf)) failed, $ss skipped"
 exit $rc

@@ -7,6 +7,11 @@
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# what udev would make: the kselftest runner writes to /dev/stdout
+ln -s /proc/self/fd /dev/fd
+ln -s /proc/self/fd/0 /dev/stdin
+ln -s /proc/self/fd/1 /dev/stdout
+ln -s /proc/self/fd/2 /dev/stderr
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 out=/dev/ttyS1
@@ -53,36 +58,37 @@ fi
 
 case $mode in
 test)
-	# Each test's start goes to the kernel log too: a stall or a hang
-	# there then names the test it happened in.
-	for t in /tests/*_test; do
-		log "# selftest $t"
-		{ $t; echo "# selftest $t exit $?"; } 2>&1 |
-		while IFS= read -r l; do
-			echo "$l" >$out
-			case $l in
-			"#  RUN "*) set -- $l; echo "<4>pvmm-test: $3" >/dev/kmsg ;;
-			esac
-		done
+	# The kselftests through the kernel's own runner (run_kselftest.sh,
+	# installed from the grafted tree): its TAP nests each program's
+	# under "# ". Each test's start goes to the kernel log too: a stall
+	# or a hang there then names the test it happened in.
+	/kselftest/run_kselftest.sh 2>&1 |
+	while IFS= read -r l; do
+		echo "$l" >$out
+		case $l in
+		"# #  RUN "*) set -- $l; echo "<4>pvmm-test: $4" >/dev/kmsg ;;
+		"# selftests: "*) echo "<4>pvmm-test: ${l#\# }" >/dev/kmsg ;;
+		esac
 	done
-	# The PV MMU's attacks again as an unprivileged VMM would make them.
-	log "# selftest /tests/mmu_test as uid 1000"
+	# The PV MMU's attacks again as an unprivileged VMM would make them,
+	# nested the same way.
+	log "# selftest mmu_test as uid 1000"
 	echo "<4>pvmm-test: mmu_test as uid 1000" >/dev/kmsg
-	{ /bin/pvmm_as_user 1000 /tests/mmu_test
+	{ cd /kselftest/pvmm && /bin/pvmm_as_user 1000 ./mmu_test
 	  echo "# selftest mmu_test as uid 1000 exit $?"; } 2>&1 |
-	sed 's/^\(\(not \)*ok [0-9]* \)/\1uid1000./' |
+	sed 's/^\(\(not \)*ok [0-9]* \)/\1uid1000./; s/^/# /' |
 	while IFS= read -r l; do echo "$l" >$out; done
 	# the fuzzer, when asked for (pvmm_fuzz=SECONDS on the command line)
 	if [ -n "${pvmm_fuzz:-}" ]; then
 		log "# fuzzer pvmm_fuzz ${pvmm_fuzz} s, seed ${pvmm_fuzz_seed:-1}"
 		echo "<4>pvmm-test: pvmm_fuzz" >/dev/kmsg
 		pvmm_fuzz --seconds "$pvmm_fuzz" --seed "${pvmm_fuzz_seed:-1}" \
-			--min-ops "${pvmm_fuzz_ops:-1000000}" 2>&1 |
+			--min-ops "${pvmm_fuzz_ops:-1000000}" 2>&1 | sed 's/^/# /' |
 		while IFS= read -r l; do echo "$l" >$out; done
 	fi
 	;;
 bench)
-	for b in /tests/*_bench; do $b >$out 2>&1; done
+	for b in /kselftest/pvmm/*_bench; do $b >$out 2>&1; done
 	;;
 demo)
 	log "PVMM-OUT-BEGIN"

@@ -42,7 +42,7 @@ mkdir -p "$cache"
 
 "$top/scripts/install-deps.sh" >&2
 
-kdir=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -n1)}
+kdir=$("$top/scripts/kdir.sh")
 kver=$(basename "$(readlink -f "$kdir")"); kver=${kver#linux-headers-}
 img=$cache/image-$kver
 vmlinuz=${PVMM_VM_KERNEL:-$img/boot/vmlinuz-$kver}
@@ -59,18 +59,25 @@ fi
 
 echo "vm-run: building modules and test programs against $kver" >&2
 make -s -C "$top" KDIR="$kdir" modules >&2
-make -s -C "$top/selftests/pvmm" >&2
 make -s -C "$top/tools" >&2
+# The kselftests as the kernel builds and installs them, from the grafted
+# tree: run_kselftest.sh, kselftest-list.txt and pvmm/ with the programs.
+src=$("$top/scripts/kernel-source.sh")
+"$top/scripts/graft.sh" "$src"
+ksft=$cache/kselftest-install
+rm -rf "$ksft"
+make -s -C "$src/tools/testing/selftests" TARGETS=pvmm \
+	INSTALL_PATH="$ksft" install >&2
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root=$work/root
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/pvmm,tests}
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/pvmm}
 cp /bin/busybox "$root/bin/busybox"
 find "$top" -name '*.ko' -not -path '*/.git/*' -exec cp {} "$root/lib/pvmm/" \;
-cp "$top"/selftests/pvmm/*_test "$top"/selftests/pvmm/*_bench "$root/tests/"
-cp "$top/tools/pvmm_demo" "$top/tools/pvmmctl" "$top/selftests/pvmm/pvmm_fuzz" \
-	"$top/selftests/pvmm/pvmm_as_user" "$root/bin/"
+cp -a "$ksft" "$root/kselftest"
+cp "$top/tools/pvmm_demo" "$top/tools/pvmmctl" "$ksft/pvmm/pvmm_fuzz" \
+	"$ksft/pvmm/pvmm_as_user" "$root/bin/"
 cp "$top/scripts/vm-init.sh" "$root/init"
 printf '%s\n' "${PVMM_VM_CMD:-true}" >"$root/cmd.sh"
 chmod +x "$root/init"
@@ -196,17 +203,27 @@ fi
 summary=
 case $mode in
 test)
-	# kselftest harness TAP: top-level "ok N name" / "not ok N name"
-	grep -vE '^#\s+(OK|RUN) |^(TAP version|1\.\.)|^PVMM-' "$results" || true
-	pass=$(grep -cE '^ok [0-9]+ ' "$results" || true)
-	skipped=$(grep -cE '^ok [0-9]+ .*# SKIP' "$results" || true)
-	pass=$((pass - skipped))
-	failed=$(grep -cE '^not ok [0-9]+ ' "$results" || true)
-	planned=$(grep -E '^1\.\.[0-9]+' "$results" | sed 's/^1\.\.//' | paste -sd+ | bc)
-	missing=$(( ${planned:-0} - pass - failed - skipped ))
+	# The runner's TAP: the module loads and unloads at the top level
+	# ("ok N vm: ..."), each program's cases nested under "# ", and a
+	# top-level line per program ("ok N selftests: pvmm: ...").
+	grep -vE '^# #\s+(OK|RUN) |^(# )?(TAP version|1\.\.)|^PVMM-' "$results" || true
+	c() { grep -cE "$1" "$results" || true; }
+	skipped=$(( $(c '^# ok [0-9]+ .*# SKIP') + $(c '^ok [0-9]+ selftests: .*# SKIP') ))
+	pass=$(( $(c '^ok [0-9]+ vm: ') + $(c '^# ok [0-9]+ ') - $(c '^# ok [0-9]+ .*# SKIP') ))
+	failed=$(( $(c '^not ok [0-9]+ vm: ') + $(c '^# not ok [0-9]+ ') ))
+	planned=$(grep -E '^(# )?1\.\.[0-9]+' "$results" | sed -E 's/^(# )?1\.\.//' | paste -sd+ | bc)
+	# the runner's own plan counts programs, not cases
+	progs=$(grep -E '^1\.\.[0-9]+' "$results" | sed -n 2p | sed 's/^1\.\.//')
+	missing=$(( ${planned:-0} - ${progs:-0} - pass - failed - $(c '^# ok [0-9]+ .*# SKIP') ))
 	if [ "$missing" -gt 0 ]; then
 		notes+=("vm-run: $missing planned test(s) reported no result")
 		failed=$((failed + missing))
+	fi
+	# a program that failed with no case failing (it died before its plan)
+	bad=$(c '^not ok [0-9]+ selftests: ')
+	if [ "$bad" -gt 0 ] && [ "$failed" -eq 0 ]; then
+		notes+=("vm-run: $bad kselftest program(s) failed")
+		failed=$bad
 	fi
 	[ "$failed" -eq 0 ] || fail=1
 	[ "$pass" -gt 0 ] || fail=1
@@ -233,7 +250,7 @@ if [ $fail -ne 0 ]; then
 	grep -E 'pvmm-test: ' "$console" | tail -n1 |
 		sed 's/.*pvmm-test: /vm-run: the last test started: /'
 	[ ! -f "$work/stuck.log" ] || cat "$work/stuck.log"
-	grep -E '^not ok ' "$results" | sed 's/^/vm-run: failed: /'
+	grep -E '^(# )?not ok ' "$results" | sed 's/^/vm-run: failed: /'
 	printf '%s\n' "${notes[@]}"
 	echo "vm-run: FAILED"
 fi

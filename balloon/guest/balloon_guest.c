@@ -7,6 +7,8 @@
  * report free memory through the kernel's page reporting, and send
  * memory statistics.
  */
+#define pr_fmt(fmt) "pvmm-balloon: " fmt
+
 #include <linux/gfp.h>
 #include <linux/init.h>
 #include <linux/jiffies.h>
@@ -268,9 +270,9 @@ static int __init pvmm_balloon_guest_init(void)
 	pvb.prdev.report = pvmm_balloon_report;
 	pvb.prdev.order = PVMM_BALLOON_REPORT_ORDER;
 	if (page_reporting_register(&pvb.prdev))
-		pr_warn("pvmm-balloon: free page reporting unavailable\n");
+		pr_warn("free page reporting unavailable\n");
 	queue_delayed_work(system_freezable_wq, &pvb.work, 0);
-	pr_info("pvmm-balloon: on port %#x\n", pvb.port);
+	pr_info("on port %#x\n", pvb.port);
 	return 0;
 }
 late_initcall(pvmm_balloon_guest_init);

@@ -13,6 +13,8 @@
  * so this file offers the calls to guest code that manages PV page
  * tables (include/pvmm/mmu_guest.h) rather than patching pv_ops.
  */
+#define pr_fmt(fmt) "pvmm-mmu: " fmt
+
 #include <linux/gfp.h>
 #include <linux/init.h>
 #include <linux/mm.h>
@@ -153,7 +155,7 @@ static int __init pvmm_mmu_guest_init(void)
 				    c);
 	}
 	pvmm_mmu_port = port;
-	pr_info("pvmm-mmu: on port %#x\n", port);
+	pr_info("on port %#x\n", port);
 	return 0;
 }
 late_initcall(pvmm_mmu_guest_init);

@@ -10,6 +10,8 @@
  * The reader is the one in <pvmm/clock_reader.h>, shared with the
  * selftests and KUnit-tested.
  */
+#define pr_fmt(fmt) "pvmm-clock: " fmt
+
 #include <linux/atomic.h>
 #include <linux/clocksource.h>
 #include <linux/cpuhotplug.h>
@@ -103,7 +105,7 @@ static int pvmm_clock_cpu_online(unsigned int cpu)
 	r = pvmm_clock_enable_this_cpu();
 	preempt_enable();
 	if (r)
-		pr_warn("pvmm-clock: CPU %u: enable failed: %lld\n", cpu, r);
+		pr_warn("CPU %u: enable failed: %lld\n", cpu, r);
 	return 0;
 }
 
@@ -160,7 +162,7 @@ static int __init pvmm_clock_guest_early(void)
 	r = pvmm_clock_enable_this_cpu();
 	preempt_enable();
 	if (r) {
-		pr_warn("pvmm-clock: enable failed: %lld\n", r);
+		pr_warn("enable failed: %lld\n", r);
 		free_pages_exact(pvmm_clock_recs,
 				 PAGE_ALIGN(pvmm_clock_recs_size));
 		pvmm_clock_recs = NULL;
@@ -175,7 +177,7 @@ static int __init pvmm_clock_guest_early(void)
 			sched_clock();
 		paravirt_set_sched_clock(pvmm_clock_sched_clock);
 	}
-	pr_info("pvmm-clock: record on port %#x, TSC %sstable\n",
+	pr_info("record on port %#x, TSC %sstable\n",
 		pvmm_clock_port, pvmm_clock_stable ? "" : "not ");
 	return 0;
 }

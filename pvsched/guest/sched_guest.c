@@ -16,6 +16,8 @@
  * The vCPU id in YIELD_TO is the CPU's APIC id, as in kvm's PV yield: the
  * VMM numbers its vCPUs so.
  */
+#define pr_fmt(fmt) "pvmm-sched: " fmt
+
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/init.h>
@@ -129,7 +131,7 @@ static int pvmm_sched_cpu_online(unsigned int cpu)
 	r = pvmm_sched_enable_this_cpu();
 	preempt_enable();
 	if (r)
-		pr_warn("pvmm-sched: CPU %u: steal record: %lld\n", cpu, r);
+		pr_warn("CPU %u: steal record: %lld\n", cpu, r);
 	return 0;
 }
 
@@ -255,7 +257,7 @@ static int __init pvmm_sched_guest_init(void)
 	r = sysfs_create_group(kobj, &pvmm_sched_group);
 	if (r)
 		kobject_put(kobj);
-	pr_info("pvmm-sched: steal time, preempted state and directed yield on port %#x\n",
+	pr_info("steal time, preempted state and directed yield on port %#x\n",
 		pvmm_sched_port);
 	return r;
 }

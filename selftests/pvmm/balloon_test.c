@@ -12,6 +12,15 @@
 #include "balloon_lib.h"
 #include "kselftest_harness.h"
 
+/* Without the hub or the service, the whole program is skipped. */
+static void __attribute__((constructor)) needs_services(void)
+{
+	const char *why = vmm_missing(1ULL << PVMM_SVC_BALLOON);
+
+	if (why)
+		ksft_exit_skip("%s\n", why);
+}
+
 #define MEM	(64 * MIB)
 #define BNR(fn)	PVMM_CALL_NR(PVMM_SVC_BALLOON, fn)
 

@@ -13,6 +13,15 @@
 #include "clock_lib.h"
 #include "kselftest_harness.h"
 
+/* Without the hub or the service, the whole program is skipped. */
+static void __attribute__((constructor)) needs_services(void)
+{
+	const char *why = vmm_missing(1ULL << PVMM_SVC_CLOCK);
+
+	if (why)
+		ksft_exit_skip("%s\n", why);
+}
+
 #define MEM_SIZE	(4UL << 20)
 #define GPA		0x100000ULL
 #define REC		0x1000		/* offset of vCPU 0's record */

@@ -21,6 +21,15 @@
 #include "kselftest_harness.h"
 #include "libpvmm.h"
 
+/* Without the hub or the service, the whole program is skipped. */
+static void __attribute__((constructor)) needs_services(void)
+{
+	const char *why = vmm_missing((1ULL << PVMM_SVC_MMU) | (1ULL << PVMM_SVC_SCHED));
+
+	if (why)
+		ksft_exit_skip("%s\n", why);
+}
+
 #define HOSTILE_UID	1000
 #define HOSTILE_MEM	(32UL << 20)
 #define PARAM(name)	"/sys/module/pvmm/parameters/" name

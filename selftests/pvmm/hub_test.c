@@ -17,6 +17,15 @@
 #include <linux/pvmm_balloon.h>
 #include <linux/pvmm_test.h>
 
+/* Without the hub or the service, the whole program is skipped. */
+static void __attribute__((constructor)) needs_services(void)
+{
+	const char *why = vmm_missing(1ULL << PVMM_SVC_TEST);
+
+	if (why)
+		ksft_exit_skip("%s\n", why);
+}
+
 #define MEM_SIZE	(4UL << 20)
 #define GPA		0x100000ULL
 #define TNR(fn)		PVMM_CALL_NR(PVMM_SVC_TEST, fn)

@@ -10,6 +10,15 @@
 #include "kselftest_harness.h"
 #include "mmu_lib.h"
 
+/* Without the hub or the service, the whole program is skipped. */
+static void __attribute__((constructor)) needs_services(void)
+{
+	const char *why = vmm_missing(1ULL << PVMM_SVC_MMU);
+
+	if (why)
+		ksft_exit_skip("%s\n", why);
+}
+
 #define RWP	(PTE_P | PTE_RW | PTE_US)
 
 FIXTURE(mmu) {

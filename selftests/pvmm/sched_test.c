@@ -16,6 +16,15 @@
 #include "sched_lib.h"
 #include "kselftest_harness.h"
 
+/* Without the hub or the service, the whole program is skipped. */
+static void __attribute__((constructor)) needs_services(void)
+{
+	const char *why = vmm_missing(1ULL << PVMM_SVC_SCHED);
+
+	if (why)
+		ksft_exit_skip("%s\n", why);
+}
+
 #define MEM	(4UL << 20)
 #define GPA	0x100000ULL
 

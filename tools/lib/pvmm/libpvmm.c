@@ -51,6 +51,38 @@ void *vmm_memfd_map(size_t size, int *memfd)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+const char *vmm_missing(__u64 services)
+{
+	static const char *const names[PVMM_SVC_MAX] = {
+		[PVMM_SVC_MMU] = "pvmm_mmu", [PVMM_SVC_SCHED] = "pvmm_sched",
+		[PVMM_SVC_BALLOON] = "pvmm_balloon",
+		[PVMM_SVC_CLOCK] = "pvmm_clock", [PVMM_SVC_TEST] = "pvmm_test",
+	};
+	static char why[96];
+	struct pvmm_version v;
+	int fd = vmm_open(), r;
+
+	if (fd < 0) {
+		snprintf(why, sizeof(why), PVMM_DEV ": %s (is pvmm.ko loaded?)",
+			 strerror(-fd));
+		return why;
+	}
+	r = vmm_ioctl(fd, PVMM_GET_VERSION, &v);
+	close(fd);
+	if (r) {
+		snprintf(why, sizeof(why), "PVMM_GET_VERSION: %s", strerror(-r));
+		return why;
+	}
+	for (int i = 0; i < PVMM_SVC_MAX; i++) {
+		if (!(services & ~v.services & (1ULL << i)))
+			continue;
+		snprintf(why, sizeof(why), "service %d (%s.ko) is not loaded", i,
+			 names[i] ? names[i] : "?");
+		return why;
+	}
+	return NULL;
+}
+
 int vmm_vm_create(struct vmm_vm *v, __u64 gpa, __u64 size, unsigned int flags)
 {
 	struct pvmm_version ver;

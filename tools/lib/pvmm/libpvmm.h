@@ -54,6 +54,13 @@ int vmm_set_slot(int vm, __u32 slot, __u64 gpa, __u64 size, void *uaddr,
 		 int memfd, __u64 off);
 void *vmm_memfd_map(size_t size, int *memfd);
 
+/*
+ * Why this host cannot run a program needing @services (bit n: service
+ * n): /dev/pvmm missing or closed to us, or a service module not loaded.
+ * NULL when it can.
+ */
+const char *vmm_missing(__u64 services);
+
 int vmm_vm_create(struct vmm_vm *v, __u64 gpa, __u64 size, unsigned int flags);
 void vmm_vm_destroy(struct vmm_vm *v);
 int vmm_enable(struct vmm_vm *v, unsigned int service);
