@@ -73,10 +73,24 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/pvmm}
+# The real guest of the test lane (not the debug kernel's: it has no KVM):
+# its kernel (built once per set of inputs), its initramfs, the Debian
+# image's KVM modules for this VM and the reference VMM.
+if [ "$mode" != demo ] && [ -z "${PVMM_VM_KERNEL:-}" ] &&
+   [ "${PVMM_GUEST:-1}" != 0 ]; then
+	echo "vm-run: the real guest's kernel and initramfs" >&2
+	mkdir -p "$root/guest" "$root/lib/kvm"
+	cp "${PVMM_GUEST_KERNEL:-$("$top/scripts/guest-kernel.sh")}" "$root/guest/bzImage"
+	"$top/scripts/guest-initramfs.sh" "$root/guest/initrd.gz"
+	kmods=$img/lib/modules/$kver/kernel
+	cp "$kmods/virt/lib/irqbypass.ko" "$kmods/drivers/crypto/ccp/ccp.ko" \
+		"$kmods/arch/x86/kvm/kvm.ko" "$kmods/arch/x86/kvm/kvm-amd.ko" \
+		"$root/lib/kvm/"
+fi
 cp /bin/busybox "$root/bin/busybox"
 find "$top" -name '*.ko' -not -path '*/.git/*' -exec cp {} "$root/lib/pvmm/" \;
 cp -a "$ksft" "$root/kselftest"
-cp "$top/tools/pvmm_demo" "$top/tools/pvmmctl" "$ksft/pvmm/pvmm_fuzz" \
+cp "$top/tools/pvmm_demo" "$top/tools/pvmmctl" "$top/tools/pvmm_run" "$ksft/pvmm/pvmm_fuzz" \
 	"$ksft/pvmm/pvmm_as_user" "$root/bin/"
 cp "$top/scripts/vm-init.sh" "$root/init"
 printf '%s\n' "${PVMM_VM_CMD:-true}" >"$root/cmd.sh"

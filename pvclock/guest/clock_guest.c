@@ -22,6 +22,8 @@
 #include <linux/smp.h>
 #include <asm/barrier.h>
 #include <asm/paravirt.h>
+#include <asm/pvclock.h>
+#include <asm/kvmclock.h>
 #include <asm/tsc.h>
 
 #include <pvmm/guest.h>
@@ -70,10 +72,32 @@ static u64 pvmm_clock_cs_read(struct clocksource *cs)
 	return pvmm_clock_now();
 }
 
+/* As kvm-clock: the vDSO maps the record page once its mode is used. */
+static int pvmm_clock_cs_enable(struct clocksource *cs)
+{
+	if (cs->vdso_clock_mode == VDSO_CLOCKMODE_PVCLOCK)
+		vclocks_set_used(VDSO_CLOCKMODE_PVCLOCK);
+	return 0;
+}
+
+static bool pvmm_clock_kvm_vdso(void)
+{
+#ifdef CONFIG_KVM_GUEST
+	return kvm_clock.vdso_clock_mode == VDSO_CLOCKMODE_PVCLOCK;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Above kvm-clock's 400: on a host with both, this clock follows the
+ * host's NTP-disciplined CLOCK_MONOTONIC, kvm-clock its raw TSC rate.
+ */
 static struct clocksource pvmm_clocksource = {
 	.name = "pvmm-clock",
-	.rating = 400,
+	.rating = 410,
 	.read = pvmm_clock_cs_read,
+	.enable = pvmm_clock_cs_enable,
 	.mask = CLOCKSOURCE_MASK(64),
 	.flags = CLOCK_SOURCE_IS_CONTINUOUS,
 };
@@ -170,6 +194,17 @@ static int __init pvmm_clock_guest_early(void)
 	}
 	pvmm_clock_read(&pvmm_clock_recs[0], &flags);
 	pvmm_clock_stable = flags & PVMM_CLOCK_TSC_STABLE;
+	/*
+	 * The vDSO's pvclock mode reads CPU 0's record, which is in the
+	 * kvmclock layout, from the one page pvclock_set_pvti_cpu0_va()
+	 * names: ours unless kvm-clock's vDSO uses it (boot with
+	 * no-kvmclock-vsyscall to leave it to us). Named now, before any
+	 * clocksource of that mode is enabled.
+	 */
+	if (pvmm_clock_stable && !pvmm_clock_kvm_vdso()) {
+		pvclock_set_pvti_cpu0_va((void *)pvmm_clock_recs);
+		pvmm_clocksource.vdso_clock_mode = VDSO_CLOCKMODE_PVCLOCK;
+	}
 	if (pvmm_clock_stable) {
 		/* continue from the current sched_clock, without a jump */
 		pvmm_clock_sched_offset =

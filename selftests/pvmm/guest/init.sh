@@ -1,0 +1,35 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the real guest (L2), booted by tools/pvmm_run inside the test
+# VM: its tests' TAP (or, with pvmm_guest=bench-pvmm or bench-kvm on the
+# command line, the benchmarks' figures) goes to ttyS1, which pvmm_run
+# writes to its results file; then a reset ends the VMM (reboot=k).
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+ln -s /proc/self/fd/1 /dev/stdout
+mode=test
+for a in $(cat /proc/cmdline); do
+	case $a in pvmm_guest=*) mode=${a#pvmm_guest=} ;; esac
+done
+cs=/sys/devices/system/clocksource/clocksource0/current_clocksource
+case $mode in
+test)
+	/bin/guest_test
+	echo "# guest_test exit $?"
+	;;
+bench-pvmm)
+	echo "guest: clocksource $(cat $cs)"
+	/bin/guest_bench clock
+	/bin/guest_bench calls
+	;;
+bench-kvm)
+	echo kvm-clock >$cs
+	echo "guest: clocksource $(cat $cs)"
+	/bin/guest_bench clock
+	;;
+esac >/dev/ttyS1 2>&1
+echo "PVMM-GUEST-DONE" >/dev/ttyS1
+reboot -f
