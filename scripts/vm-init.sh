@@ -97,8 +97,8 @@ test)
 	echo "<4>pvmm-test: mmu_test as uid 1000" >/dev/kmsg
 	{ cd /kselftest/pvmm && /bin/pvmm_as_user 1000 ./mmu_test
 	  echo "# selftest mmu_test as uid 1000 exit $?"; } 2>&1 |
-	sed 's/^\(\(not \)*ok [0-9]* \)/\1uid1000./; s/^/# /' |
-	while IFS= read -r l; do echo "$l" >$out; done
+	sed 's/^\(\(not \)*ok [0-9]* \)/\1uid1000./' |
+	while IFS= read -r l; do echo "# $l" >$out; done
 	# The real guest's tests, their TAP nested here.
 	if [ -f /guest/bzImage ]; then
 		log "# real guest: tools/pvmm_run, 3 vCPUs, clock and sched"
@@ -114,8 +114,8 @@ test)
 		log "# fuzzer pvmm_fuzz ${pvmm_fuzz} s, seed ${pvmm_fuzz_seed:-1}"
 		echo "<4>pvmm-test: pvmm_fuzz" >/dev/kmsg
 		pvmm_fuzz --seconds "$pvmm_fuzz" --seed "${pvmm_fuzz_seed:-1}" \
-			--min-ops "${pvmm_fuzz_ops:-1000000}" 2>&1 | sed 's/^/# /' |
-		while IFS= read -r l; do echo "$l" >$out; done
+			--min-ops "${pvmm_fuzz_ops:-1000000}" 2>&1 |
+		while IFS= read -r l; do echo "# $l" >$out; done
 	fi
 	;;
 bench)
