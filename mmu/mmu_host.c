@@ -394,12 +394,17 @@ static const char * const pvmm_mmu_attr_names[PVMM_MMU_A_NR] = {
 	"entries_applied", "entries_rejected", "batches", "continuations",
 };
 
+struct pvmm_mmu_attr {
+	struct kobj_attribute attr;
+	unsigned int index;		/* into pvmm_mmu_attr_names */
+};
+
 static ssize_t pvmm_mmu_attr_show(struct kobject *kobj,
 				  struct kobj_attribute *attr, char *buf)
 {
 	struct pvmm_mmu_vm *mvm = pvmm_mmu_vm(pvmm_sysfs_vm(kobj));
+	unsigned int i = container_of(attr, struct pvmm_mmu_attr, attr)->index;
 	u64 v[PVMM_MMU_A_NR] = {};
-	unsigned int i;
 
 	mutex_lock(&mvm->lock);
 	if (mvm->configured) {
@@ -412,13 +417,10 @@ static ssize_t pvmm_mmu_attr_show(struct kobject *kobj,
 	v[PVMM_MMU_A_BATCHES] = mvm->batches;
 	v[PVMM_MMU_A_CONT] = mvm->continuations;
 	mutex_unlock(&mvm->lock);
-	for (i = 0; i < PVMM_MMU_A_NR; i++)
-		if (!strcmp(attr->attr.name, pvmm_mmu_attr_names[i]))
-			return sysfs_emit(buf, "%llu\n", v[i]);
-	return -EIO;
+	return sysfs_emit(buf, "%llu\n", v[i]);
 }
 
-static struct kobj_attribute pvmm_mmu_kattrs[PVMM_MMU_A_NR];
+static struct pvmm_mmu_attr pvmm_mmu_kattrs[PVMM_MMU_A_NR];
 static struct attribute *pvmm_mmu_attrs[PVMM_MMU_A_NR + 1];
 
 static const struct attribute_group pvmm_mmu_group = {
@@ -549,11 +551,14 @@ static int __init pvmm_mmu_module_init(void)
 	unsigned int i;
 
 	for (i = 0; i < PVMM_MMU_A_NR; i++) {
-		sysfs_attr_init(&pvmm_mmu_kattrs[i].attr);
-		pvmm_mmu_kattrs[i].attr.name = pvmm_mmu_attr_names[i];
-		pvmm_mmu_kattrs[i].attr.mode = 0400;
-		pvmm_mmu_kattrs[i].show = pvmm_mmu_attr_show;
-		pvmm_mmu_attrs[i] = &pvmm_mmu_kattrs[i].attr;
+		struct kobj_attribute *ka = &pvmm_mmu_kattrs[i].attr;
+
+		sysfs_attr_init(&ka->attr);
+		ka->attr.name = pvmm_mmu_attr_names[i];
+		ka->attr.mode = 0400;
+		ka->show = pvmm_mmu_attr_show;
+		pvmm_mmu_kattrs[i].index = i;
+		pvmm_mmu_attrs[i] = &ka->attr;
 	}
 	return pvmm_service_register(&pvmm_mmu_service);
 }

@@ -412,39 +412,25 @@ static int pvmm_clock_ctl_info(struct pvmm_vm *vm, void *arg)
 
 /* sysfs vm<N>/clock/: what the VMM reported and set */
 
-static ssize_t pvmm_clock_show(struct kobject *kobj, char *buf,
-			       unsigned int which)
-{
-	struct pvmm_clock_vm *cvm = pvmm_clock_vm(pvmm_sysfs_vm(kobj));
-	unsigned long flags;
-	s64 v[3];
+#define PVMM_CLOCK_ATTR(_name, _fmt, _type, _expr)				\
+static ssize_t _name##_show(struct kobject *kobj,			\
+			    struct kobj_attribute *attr, char *buf)	\
+{									\
+	struct pvmm_clock_vm *cvm = pvmm_clock_vm(pvmm_sysfs_vm(kobj));	\
+	unsigned long flags;						\
+	_type v;							\
+									\
+	raw_spin_lock_irqsave(&cvm->offs_lock, flags);			\
+	v = _expr;							\
+	raw_spin_unlock_irqrestore(&cvm->offs_lock, flags);		\
+	return sysfs_emit(buf, _fmt "\n", v);				\
+}									\
+static struct kobj_attribute pvmm_clock_##_name##_attr =		\
+	__ATTR(_name, 0400, _name##_show, NULL)
 
-	raw_spin_lock_irqsave(&cvm->offs_lock, flags);
-	v[0] = cvm->disruptions;
-	v[1] = cvm->ns_offset;
-	v[2] = cvm->tsc_offset;
-	raw_spin_unlock_irqrestore(&cvm->offs_lock, flags);
-	return which ? sysfs_emit(buf, "%lld\n", v[which]) :
-		       sysfs_emit(buf, "%llu\n", (u64)v[0]);
-}
-
-static ssize_t disruptions_show(struct kobject *kobj,
-				struct kobj_attribute *attr, char *buf)
-{
-	return pvmm_clock_show(kobj, buf, 0);
-}
-
-static ssize_t ns_offset_show(struct kobject *kobj,
-			      struct kobj_attribute *attr, char *buf)
-{
-	return pvmm_clock_show(kobj, buf, 1);
-}
-
-static ssize_t tsc_offset_show(struct kobject *kobj,
-			       struct kobj_attribute *attr, char *buf)
-{
-	return pvmm_clock_show(kobj, buf, 2);
-}
+PVMM_CLOCK_ATTR(disruptions, "%llu", u64, cvm->disruptions);
+PVMM_CLOCK_ATTR(ns_offset, "%lld", s64, cvm->ns_offset);
+PVMM_CLOCK_ATTR(tsc_offset, "%lld", s64, cvm->tsc_offset);
 
 static ssize_t records_show(struct kobject *kobj,
 			    struct kobj_attribute *attr, char *buf)
@@ -460,12 +446,6 @@ static ssize_t records_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%u\n", n);
 }
 
-static struct kobj_attribute pvmm_clock_disruptions_attr =
-	__ATTR(disruptions, 0400, disruptions_show, NULL);
-static struct kobj_attribute pvmm_clock_ns_offset_attr =
-	__ATTR(ns_offset, 0400, ns_offset_show, NULL);
-static struct kobj_attribute pvmm_clock_tsc_offset_attr =
-	__ATTR(tsc_offset, 0400, tsc_offset_show, NULL);
 static struct kobj_attribute pvmm_clock_records_attr =
 	__ATTR(records, 0400, records_show, NULL);
 

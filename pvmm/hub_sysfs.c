@@ -206,40 +206,22 @@ static const struct kobj_type pvmm_vm_ktype = {
 
 /* vm<N>/vcpu<id>/ */
 
-static ssize_t pvmm_vcpu_bound_show(struct kobject *kobj,
-				    struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", !!READ_ONCE(pvmm_sysfs_vcpu(kobj)->task));
-}
+#define PVMM_VCPU_ATTR(_name, _fmt, _expr)				\
+static ssize_t pvmm_vcpu_##_name##_show(struct kobject *kobj,		\
+					struct kobj_attribute *attr,	\
+					char *buf)			\
+{									\
+	struct pvmm_vcpu *vcpu = pvmm_sysfs_vcpu(kobj);			\
+									\
+	return sysfs_emit(buf, _fmt "\n", _expr);			\
+}									\
+static struct kobj_attribute pvmm_vcpu_##_name##_attr =		\
+	__ATTR(_name, 0400, pvmm_vcpu_##_name##_show, NULL)
 
-static ssize_t pvmm_vcpu_calls_show(struct kobject *kobj,
-				    struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%llu\n", READ_ONCE(pvmm_sysfs_vcpu(kobj)->calls));
-}
-
-static ssize_t pvmm_vcpu_sched_in_show(struct kobject *kobj,
-				       struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%llu\n",
-			  READ_ONCE(pvmm_sysfs_vcpu(kobj)->sched_in));
-}
-
-static ssize_t pvmm_vcpu_sched_out_show(struct kobject *kobj,
-					struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%llu\n",
-			  READ_ONCE(pvmm_sysfs_vcpu(kobj)->sched_out));
-}
-
-#define PVMM_VCPU_ATTR(name) \
-	static struct kobj_attribute pvmm_vcpu_##name##_attr = \
-		__ATTR(name, 0400, pvmm_vcpu_##name##_show, NULL)
-
-PVMM_VCPU_ATTR(bound);
-PVMM_VCPU_ATTR(calls);
-PVMM_VCPU_ATTR(sched_in);
-PVMM_VCPU_ATTR(sched_out);
+PVMM_VCPU_ATTR(bound, "%d", !!READ_ONCE(vcpu->task));
+PVMM_VCPU_ATTR(calls, "%llu", READ_ONCE(vcpu->calls));
+PVMM_VCPU_ATTR(sched_in, "%llu", READ_ONCE(vcpu->sched_in));
+PVMM_VCPU_ATTR(sched_out, "%llu", READ_ONCE(vcpu->sched_out));
 
 static struct attribute *pvmm_vcpu_attrs[] = {
 	&pvmm_vcpu_bound_attr.attr,

@@ -479,7 +479,14 @@ int pvmm_vcpu_create(struct pvmm_vm *vm, unsigned long id)
 	return fd;
 
 err_sysfs:
+	/*
+	 * Not under vm->lock: removal waits for the files' readers. The
+	 * reserved slot keeps the id meanwhile, and a service enabled
+	 * meanwhile is appended past hooks[i - 1], whose work is undone.
+	 */
+	mutex_unlock(&vm->lock);
 	pvmm_sysfs_vcpu_remove(vcpu);
+	mutex_lock(&vm->lock);
 err_hooks:
 	while (--i >= 0)
 		if (vm->hooks[i]->vcpu_destroy)
