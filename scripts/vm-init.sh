@@ -32,6 +32,19 @@ tap() {
 	n=$((n + 1))
 	if [ "$1" -eq 0 ]; then log "ok $n $2"; else log "not ok $n $2"; fi
 }
+# one case of a nested plan: $1 status, $2 number, $3 name
+tap_nested() {
+	if [ "$1" -eq 0 ]; then log "# ok $2 $3"; else log "# not ok $2 $3"; fi
+}
+# refuses N MESSAGE NAME ARGS...: pvmm_run exits 1 saying MESSAGE
+refuses() {
+	num=$1 msg=$2 name=$3
+	shift 3
+	pvmm_run "$@" >/tmp/refused 2>&1
+	rc=$?
+	[ $rc -eq 1 ] && grep -qF "$msg" /tmp/refused
+	tap_nested $? "$num" "$name (exit $rc: $(tail -n1 /tmp/refused))"
+}
 
 # the hub first, then its services
 modules="pvmm pvmm_clock pvmm_balloon pvmm_sched pvmm_mmu pvmm_test"
@@ -57,7 +70,9 @@ if [ "$mode" != bench ]; then
 fi
 
 # The real guest: KVM inside this VM (nested SVM), the reference VMM
-# booting the guest kernel. $1: pvmm_guest= mode, $2: more command line.
+# booting the guest kernel. $1: pvmm_guest= mode, $2: more command line;
+# g_vcpus, g_services and g_cpus (the VMM's CPUs; unset: vCPU i pinned
+# to CPU i) as set.
 guest_cmdline="console=ttyS0 reboot=k panic=-1 nokaslr pci=off no_timer_check tsc=reliable loglevel=5"
 kvm_loaded=
 guest_boot() {
@@ -65,9 +80,13 @@ guest_boot() {
 		for m in irqbypass ccp kvm kvm-amd; do insmod /lib/kvm/$m.ko; done
 		kvm_loaded=1
 	fi
-	pvmm_run -k /guest/bzImage -i /guest/initrd.gz -c 3 -m 256 -p -T \
-		-s clock,sched -r /tmp/guest.out -t 600 \
-		-a "$guest_cmdline pvmm_guest=$1 $2" >/tmp/guest.console 2>&1
+	pin=-p run=
+	if [ -n "${g_cpus:-}" ]; then
+		pin= run="taskset -c $g_cpus"
+	fi
+	$run pvmm_run -k /guest/bzImage -i /guest/initrd.gz -c "${g_vcpus:-3}" \
+		-m 256 $pin -T -s "${g_services:-clock,sched}" -r /tmp/guest.out \
+		-t 600 -a "$guest_cmdline pvmm_guest=$1 $2" >/tmp/guest.console 2>&1
 	rc=$?
 	# the guest's tty ends lines with CR LF
 	tr -d '\r' </tmp/guest.out >/tmp/guest.txt
@@ -99,15 +118,40 @@ test)
 	  echo "# selftest mmu_test as uid 1000 exit $?"; } 2>&1 |
 	sed 's/^\(\(not \)*ok [0-9]* \)/\1uid1000./' |
 	while IFS= read -r l; do echo "# $l" >$out; done
-	# The real guest's tests, their TAP nested here.
+	# The reference VMM's answers to an operator's mistakes, before
+	# KVM is loaded, then the real guest's tests, their TAP nested here.
 	if [ -f /guest/bzImage ]; then
+		log "# 1..5"
+		refuses 1 "/dev/kvm (is kvm_amd or kvm_intel loaded?)" "pvmm_run: without KVM it says so" \
+			-k /guest/bzImage
+		for m in irqbypass ccp kvm kvm-amd; do insmod /lib/kvm/$m.ko; done
+		kvm_loaded=1
+		refuses 2 "/init is not a bzImage" "pvmm_run: a file that is no kernel" -k /init
+		refuses 3 'unknown service "nosuch"' "pvmm_run: an unknown service" \
+			-k /guest/bzImage -s clock,nosuch
 		log "# real guest: tools/pvmm_run, 3 vCPUs, clock and sched"
 		echo "<4>pvmm-test: real guest" >/dev/kmsg
+		# the placement test's policy, for this boot
+		echo 1 >/sys/module/pvmm_sched/parameters/place
 		guest_boot test no-kvmclock-vsyscall
 		rc=$?
+		echo 0 >/sys/module/pvmm_sched/parameters/place
 		sed 's/^/# /' /tmp/guest.out | while IFS= read -r l; do echo "$l" >$out; done
 		log "# pvmm_run exit $rc"
 		[ $rc -eq 0 ] || log "# not ok 1 real guest: pvmm_run exit $rc"
+		# A guest that triple-faults (reboot=t) ends its VMM, whose
+		# VM the host then tears down.
+		echo "<4>pvmm-test: real guest, triple fault" >/dev/kmsg
+		guest_boot triple reboot=t
+		rc=$?
+		[ $rc -eq 2 ] && grep -q 'the guest triple-faulted' /tmp/guest.console
+		tap_nested $? 4 "pvmm_run: a triple fault ends it with exit 2 (exit $rc)"
+		i=0
+		while [ "$(cat /sys/kernel/pvmm/vms)" != 0 ] && [ $i -lt 50 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		[ "$(cat /sys/kernel/pvmm/vms)" = 0 ]
+		tap_nested $? 5 "pvmm_run: its VM is gone from the host"
 	fi
 	# the fuzzer, when asked for (pvmm_fuzz=SECONDS on the command line)
 	if [ -n "${pvmm_fuzz:-}" ]; then
@@ -120,24 +164,74 @@ test)
 	;;
 bench)
 	for b in /kselftest/pvmm/*_bench; do $b >$out 2>&1; done
-	# In the real guest: two boots, one after the other, pvmm-clock's and
-	# kvm-clock's vDSO (only one clock can own its pvclock page).
+	# In the real guest. clock_gettime with pvmm-clock's vDSO and with
+	# kvm-clock's: only one clock can own the vDSO's pvclock page, so two
+	# boots of each, alternating, and the ratio of their sums.
 	if [ -f /guest/bzImage ]; then
-		guest_boot bench-pvmm no-kvmclock-vsyscall
-		sed 's/^/# /' /tmp/guest.out >$out
-		pv=$(sed -n 's/^guest: clock_read_ns=//p' /tmp/guest.out)
-		call=$(sed -n 's/^guest: call_ns=\([0-9.]*\) .*/\1/p' /tmp/guest.out)
-		hc=$(sed -n 's/^guest: call_ns=.* hypercall_ns=//p' /tmp/guest.out)
-		guest_boot bench-kvm
-		sed 's/^/# /' /tmp/guest.out >$out
-		kv=$(sed -n 's/^guest: clock_read_ns=//p' /tmp/guest.out)
-		awk -v a="$pv" -v b="$kv" 'BEGIN { if (a && b) printf "bench: guest_clock_read ratio=%.3f target=1.05\n", a / b }' >$out
-		awk -v a="$call" -v b="$hc" 'BEGIN { if (a && b) printf "bench: guest_call ratio=%.3f target=2.0\n", a / b }' >$out
+		pv= kv=
+		for r in 1 2; do
+			guest_boot bench-pvmm$r no-kvmclock-vsyscall
+			sed 's/^/# /' /tmp/guest.out >$out
+			pv="$pv $(sed -n 's/^guest: clock_read_ns=//p' /tmp/guest.out)"
+			[ $r = 1 ] && cp /tmp/guest.out /tmp/guest.pvmm
+			guest_boot bench-kvm
+			sed 's/^/# /' /tmp/guest.out >$out
+			kv="$kv $(sed -n 's/^guest: clock_read_ns=//p' /tmp/guest.out)"
+		done
+		awk -v a="$pv" -v b="$kv" 'BEGIN { na = split(a, x); nb = split(b, y)
+			for (i = 1; i <= na; i++) sa += x[i]; for (i = 1; i <= nb; i++) sb += y[i]
+			if (na == 2 && nb == 2 && sb) printf "bench: guest_clock_read ratio=%.3f target=1.05\n", sa / sb }' >$out
+		sed -n 's/^guest: drift_pvmm_ns=\([0-9]*\) drift_kvm_ns=\([0-9]*\)/\1 \2/p' /tmp/guest.pvmm |
+		awk '$2 { printf "bench: guest_clock_drift ratio=%.3f target=0.05\n", $1 / $2 }' >$out
+		sed -n 's/^guest: call_ns=\([0-9.]*\) hypercall_ns=\([0-9.]*\)/\1 \2/p' /tmp/guest.pvmm |
+		awk '$2 { printf "bench: guest_call ratio=%.3f target=2.0\n", $1 / $2 }' >$out
+		# 4 vCPUs over host CPUs 1-2 with a busy host thread on CPU 1:
+		# the scheduling service on, then off (KVM's own steal time
+		# and PV features, as a VMM without pvmm gives them).
+		taskset -c 1 sh -c 'while :; do :; done' &
+		hog=$!
+		g_vcpus=4 g_cpus=1,2
+		for svc in clock,sched clock; do
+			g_services=$svc
+			guest_boot bench-overcommit
+			sed 's/^/# /' /tmp/guest.out >$out
+			echo "$(sed -n 's/^guest: ops_per_s=//p' /tmp/guest.out)" >>/tmp/overcommit
+		done
+		g_vcpus= g_cpus= g_services=
+		kill $hog
+		awk 'NR == 1 { on = $1 } NR == 2 { off = $1 }
+			END { if (on && off) printf "bench: guest_overcommit ratio=%.3f target=1.15\n", on / off }' /tmp/overcommit >$out
 	fi
 	;;
 demo)
 	log "PVMM-OUT-BEGIN"
 	pvmm_demo >$out 2>&1
+	# The real guest, and the operator's tools on its VM while it runs.
+	if [ -f /guest/bzImage ]; then
+		log ""
+		log "== the real guest: tools/pvmm_run, 3 vCPUs, clock and sched"
+		echo 1 >/sys/module/pvmm_sched/parameters/place
+		guest_boot demo no-kvmclock-vsyscall &
+		gpid=$!
+		i=0
+		while [ "$(cat /sys/kernel/pvmm/bindings)" -lt 3 ] && [ $i -lt 1200 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		vm=$(cd /sys/kernel/pvmm && ls -d vm[0-9]* | head -n1)
+		log "\$ pvmmctl list"
+		pvmmctl list >$out 2>&1
+		log "\$ pvmmctl weight $vm 200"
+		pvmmctl weight "$vm" 200 >$out 2>&1
+		log "\$ pvmmctl show $vm"
+		pvmmctl show "$vm" >$out 2>&1
+		wait $gpid
+		rc=$?
+		echo 0 >/sys/module/pvmm_sched/parameters/place
+		log "-- inside the guest:"
+		sed 's/^/guest| /' /tmp/guest.out >$out
+		log "\$ pvmmctl list (pvmm_run exited $rc: its VM is gone)"
+		pvmmctl list >$out 2>&1
+	fi
 	log "PVMM-OUT-END"
 	;;
 cmd)

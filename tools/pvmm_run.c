@@ -60,6 +60,7 @@
 #define TEST_HOG_STOP		6
 #define TEST_SYSFS_VCPU		7	/* arg vCPU, then the sysfs name */
 #define TEST_VCPU_CPU		8	/* arg vCPU: host CPU of its thread */
+#define TEST_AFFINITY		9	/* arg vCPU, then a mask of CPUs 0-15 */
 #define ZERO_PAGE	0x7000
 #define GDT_ADDR	0x1000
 #define CMDLINE_ADDR	0x20000
@@ -323,10 +324,16 @@ static int64_t thread_stat(pid_t tid, const char *file, int field)
 	return errno || end == p ? -EIO : v;
 }
 
+/* TEST_SYSFS_VCPU's files, by number */
+static const char * const sysfs_vcpu[] = {
+	"yields", "steal_ns", "preempted", "boosts", "placed_cpu", "migrations",
+};
+
 static int64_t test_command(uint32_t cmd)
 {
 	unsigned int arg = cmd >> 8;
 	struct timespec ts;
+	cpu_set_t set;
 	char name[64];
 	long long v;
 
@@ -354,6 +361,8 @@ static int64_t test_command(uint32_t cmd)
 		return adjtimex(&tx) < 0 ? -errno : 0;
 	}
 	case TEST_HOG_START:
+		if (arg >= CPU_SETSIZE)
+			return -EINVAL;
 		if (vmm.hog_run)
 			return -EBUSY;
 		vmm.hog_cpu = arg;
@@ -371,10 +380,22 @@ static int64_t test_command(uint32_t cmd)
 		return 0;
 	case TEST_SYSFS_VCPU:
 		/* arg: vCPU id in bits 0-7, the file in bits 8-15 */
+		if ((arg >> 8) >= ARRAY_SIZE(sysfs_vcpu))
+			return -EINVAL;
 		snprintf(name, sizeof(name), "vcpu%u/sched/%s", arg & 0xff,
-			 (arg >> 8) == 0 ? "yields" : (arg >> 8) == 1 ?
-			 "steal_ns" : (arg >> 8) == 2 ? "preempted" : "boosts");
+			 sysfs_vcpu[arg >> 8]);
 		return vmm_vm_stat(vmm.pv.fd, &v, "%s", name) ? -ENOENT : v;
+	case TEST_AFFINITY:
+		/* what an operator's CPU set for a vCPU does */
+		if ((arg & 0xff) >= (unsigned int)vmm.nr_vcpus || !(arg >> 8))
+			return -EINVAL;
+		CPU_ZERO(&set);
+		for (unsigned int cpu = 0; cpu < 16; cpu++)
+			if (arg >> 8 & 1U << cpu)
+				CPU_SET(cpu, &set);
+		if (sched_setaffinity(vmm.vcpus[arg & 0xff].tid, sizeof(set), &set))
+			return -errno;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -908,6 +929,9 @@ int main(int argc, char **argv)
 	}
 	if (!kernel || optind != argc)
 		print_usage();
+	if (vmm.test_device)
+		fprintf(stderr, "pvmm_run: -T: %s\n",
+			"the guest may pause the VM, slew the host clock and start busy threads (tests only)");
 	if (!vmm.nr_vcpus)
 		vmm.nr_vcpus = 1;
 	if (vmm.nr_vcpus < 1 || vmm.nr_vcpus > MAX_VCPUS || mib < 32 ||

@@ -69,7 +69,7 @@ static u64 pvmm_sched_steal_clock(int cpu)
 	       pvmm_steal_read(&per_cpu(pvmm_sched_rec, cpu), &rate);
 }
 
-/* Global for the callee-save thunk around it; nothing else calls it. */
+/* Global for the callee-save thunk around it. */
 bool pvmm_sched_vcpu_is_preempted(long cpu);
 __visible bool pvmm_sched_vcpu_is_preempted(long cpu)
 {
@@ -222,10 +222,31 @@ static ssize_t congested_pct_store(struct kobject *kobj,
 
 static struct kobj_attribute congested_pct_attr = __ATTR_RW(congested_pct);
 
+/* what vcpu_is_preempted() answers now, for each online CPU */
+static ssize_t preempted_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	unsigned long *mask = bitmap_zalloc(nr_cpu_ids, GFP_KERNEL);
+	ssize_t n;
+	int cpu;
+
+	if (!mask)
+		return -ENOMEM;
+	for_each_online_cpu(cpu)
+		if (pvmm_sched_vcpu_is_preempted(cpu))
+			__set_bit(cpu, mask);
+	n = sysfs_emit(buf, "%*pbl\n", nr_cpu_ids, mask);
+	bitmap_free(mask);
+	return n;
+}
+
+static struct kobj_attribute preempted_attr = __ATTR_RO(preempted);
+
 static struct attribute *pvmm_sched_attrs[] = {
 	&steal_rates_attr.attr,
 	&congested_attr.attr,
 	&congested_pct_attr.attr,
+	&preempted_attr.attr,
 	NULL,
 };
 
@@ -235,7 +256,6 @@ static const struct attribute_group pvmm_sched_group = {
 
 static int __init pvmm_sched_guest_init(void)
 {
-	struct kobject *kobj;
 	int r;
 
 	if (!pvmm_sched_on)
@@ -251,14 +271,30 @@ static int __init pvmm_sched_guest_init(void)
 				      pvmm_sched_cpu_offline);
 	if (r < 0)
 		return r;
+	pr_info("steal time, preempted state and directed yield on port %#x\n",
+		pvmm_sched_port);
+	return 0;
+}
+early_initcall(pvmm_sched_guest_init);
+
+/*
+ * Not from the early initcall above: kernel_kobj, /sys/kernel, exists
+ * only from ksysfs_init() (a core initcall); before it the directory
+ * would land at the top of sysfs.
+ */
+static int __init pvmm_sched_guest_sysfs_init(void)
+{
+	struct kobject *kobj;
+	int r;
+
+	if (!pvmm_sched_on)
+		return 0;
 	kobj = kobject_create_and_add("pvmm_sched", kernel_kobj);
 	if (!kobj)
 		return -ENOMEM;
 	r = sysfs_create_group(kobj, &pvmm_sched_group);
 	if (r)
 		kobject_put(kobj);
-	pr_info("steal time, preempted state and directed yield on port %#x\n",
-		pvmm_sched_port);
 	return r;
 }
-early_initcall(pvmm_sched_guest_init);
+device_initcall(pvmm_sched_guest_sysfs_init);

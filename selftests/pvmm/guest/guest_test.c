@@ -28,9 +28,13 @@
 #include <linux/seccomp.h>
 #include <linux/types.h>
 
+#include <linux/pvmm.h>
+#include <linux/pvmm_balloon.h>
 #include <linux/pvmm_clock.h>
+#include <linux/pvmm_sched.h>
 
 #include "kselftest_harness.h"
+#include "guest_lib.h"
 
 FIXTURE(guest) {
 };
@@ -43,41 +47,6 @@ FIXTURE_TEARDOWN(guest)
 {
 }
 
-#define TEST_PORT		0x5654
-#define TEST_HOST_MONO		1
-#define TEST_RUN_DELAY		2
-#define TEST_PAUSE		3
-#define TEST_SLEW		4
-#define TEST_HOG_START		5
-#define TEST_HOG_STOP		6
-#define TEST_SYSFS_VCPU		7
-#define TEST_VCPU_CPU		8
-#define SYSFS_YIELDS		0
-#define SYSFS_STEAL_NS		1
-
-static pthread_mutex_t test_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* One command of pvmm_run's test device and its 64-bit result. */
-static __s64 host(unsigned int cmd, unsigned int arg)
-{
-	__u64 lo, hi;
-
-	pthread_mutex_lock(&test_lock);
-	outl(cmd | arg << 8, TEST_PORT);
-	lo = inl(TEST_PORT + 4);
-	hi = inl(TEST_PORT + 8);
-	pthread_mutex_unlock(&test_lock);
-	return (__s64)(hi << 32 | lo);
-}
-
-static __s64 mono_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* The first line of a file, without its newline: 0 or -errno. */
 static int read_str(const char *path, char *buf, size_t len)
 {
@@ -87,19 +56,6 @@ static int read_str(const char *path, char *buf, size_t len)
 	if (f)
 		fclose(f);
 	buf[r ? 0 : strcspn(buf, "\n")] = 0;
-	return r;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	int r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		r = -errno;
-	close(fd);
 	return r;
 }
 
@@ -276,22 +232,6 @@ TEST_F_TIMEOUT(guest, pause_is_a_disruption, 60)
 	close(fd);
 }
 
-/* |guest - host| over @secs of a +@ppm host slew, in ns: its change. */
-static __s64 drift_under_slew(int ppm, int secs)
-{
-	__s64 g0, h0, g1, h1;
-
-	g0 = mono_ns(CLOCK_MONOTONIC);
-	h0 = host(TEST_HOST_MONO, 0);
-	if (host(TEST_SLEW, ppm + 1000))
-		return -1;
-	sleep(secs);
-	g1 = mono_ns(CLOCK_MONOTONIC);
-	h1 = host(TEST_HOST_MONO, 0);
-	host(TEST_SLEW, 1000);
-	return llabs((g1 - h1) - (g0 - h0));
-}
-
 TEST_F_TIMEOUT(guest, follows_host_slew_kvm_clock_does_not, 120)
 {
 	__s64 pv, kvm;
@@ -442,6 +382,319 @@ TEST_F_TIMEOUT(guest, directed_yield_reaches_host, 60)
 	       changes, (long long)(y1 - y0));
 	EXPECT_LT(0, y1 - y0);
 	munmap(page, 4096);
+}
+
+/*
+ * The guest half's hints in /sys/kernel/pvmm_sched/ (sysfs-kernel-pvmm_sched):
+ * a steal rate per online CPU, the congested and preempted CPU lists, and
+ * congested_pct's range.
+ */
+TEST(sched_hints_in_sysfs)
+{
+	FILE *f = fopen("/sys/kernel/pvmm_sched/steal_rates", "r");
+	unsigned int rate;
+	char buf[64];
+	int cpu, n = 0;
+
+	ASSERT_NE(NULL, f);
+	while (fscanf(f, "%d %u", &cpu, &rate) == 2) {
+		EXPECT_EQ(n, cpu);
+		EXPECT_GE(65536U, rate);
+		n++;
+	}
+	fclose(f);
+	EXPECT_EQ(ncpus(), n);
+	EXPECT_EQ(0, read_str("/sys/kernel/pvmm_sched/congested", buf, sizeof(buf)));
+	EXPECT_EQ(0, read_str("/sys/kernel/pvmm_sched/preempted", buf, sizeof(buf)));
+	EXPECT_EQ(0, read_str("/sys/kernel/pvmm_sched/congested_pct", buf, sizeof(buf)));
+	EXPECT_EQ(-EINVAL, write_str("/sys/kernel/pvmm_sched/congested_pct", "0"));
+	EXPECT_EQ(-EINVAL, write_str("/sys/kernel/pvmm_sched/congested_pct", "101"));
+	EXPECT_EQ(0, write_str("/sys/kernel/pvmm_sched/congested_pct", buf));
+}
+
+/* A CPU list as sysfs prints it ("0-2,5"): is @cpu in it? */
+static int in_cpulist(const char *list, int cpu)
+{
+	const char *p = list;
+
+	while (*p) {
+		char *end;
+		long lo = strtol(p, &end, 10), hi = lo;
+
+		if (end == p)
+			return 0;
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		if (cpu >= lo && cpu <= hi)
+			return 1;
+		p = *end == ',' ? end + 1 : end;
+		if (*end != ',')
+			break;
+	}
+	return 0;
+}
+
+struct spinner {
+	int cpu;		/* -1: wherever the guest's scheduler puts it */
+	int *stop;
+	int at;			/* the CPU it last ran on */
+};
+
+static void *spin_until(void *p)
+{
+	struct spinner *sp = p;
+
+	if (sp->cpu >= 0)
+		pin(sp->cpu);
+	while (!__atomic_load_n(sp->stop, __ATOMIC_RELAXED))
+		__atomic_store_n(&sp->at, sched_getcpu(), __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static int spinners_start(struct spinner *sp, pthread_t *th, int n, int cpu,
+			  int *stop)
+{
+	for (int i = 0; i < n; i++) {
+		sp[i] = (struct spinner){ cpu, stop, -1 };
+		if (pthread_create(&th[i], NULL, spin_until, &sp[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static void spinners_stop(pthread_t *th, int n, int *stop)
+{
+	__atomic_store_n(stop, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	*stop = 0;
+}
+
+/*
+ * The share of @n polls, one a ms, in which the guest saw @cpu
+ * preempted, and in @host the share in which the host's sysfs said so.
+ */
+static double preempted_share(int cpu, int n, double *host_share)
+{
+	int seen = 0, host_seen = 0, bad = 0;
+	char buf[64];
+
+	for (int i = 0; i < n; i++) {
+		if (read_str("/sys/kernel/pvmm_sched/preempted", buf,
+			     sizeof(buf)))
+			bad++;
+		else if (in_cpulist(buf, cpu))
+			seen++;
+		host_seen += host(TEST_SYSFS_VCPU, cpu | SYSFS_PREEMPTED << 8) == 1;
+		usleep(1000);
+	}
+	*host_share = (double)host_seen / n;
+	return bad ? -1 : (double)seen / n;
+}
+
+/*
+ * vcpu_is_preempted(), read through /sys/kernel/pvmm_sched/preempted
+ * from vCPU 0: vCPU 1 busy alone on its host CPU is seldom preempted;
+ * sharing that CPU with a busy host thread, it is often; vCPU 2, idle,
+ * halts instead of being preempted.
+ */
+TEST_F_TIMEOUT(guest, vcpu_is_preempted_when_host_preempts, 60)
+{
+	double alone, shared, idle, h_alone, h_shared, h_idle;
+	struct spinner sp;
+	int stop = 0;
+	pthread_t th;
+	__s64 hcpu;
+
+	if (ncpus() < 3)
+		SKIP(return, "needs three vCPUs");
+	hcpu = host(TEST_VCPU_CPU, 1);
+	ASSERT_LE(0, hcpu);
+	pin(0);
+	ASSERT_EQ(0, spinners_start(&sp, &th, 1, 1, &stop));
+	alone = preempted_share(1, 1000, &h_alone);
+	ASSERT_EQ(0, host(TEST_HOG_START, hcpu));
+	shared = preempted_share(1, 2000, &h_shared);
+	idle = preempted_share(2, 1000, &h_idle);
+	ASSERT_EQ(0, host(TEST_HOG_STOP, 0));
+	spinners_stop(&th, 1, &stop);
+	TH_LOG("vCPU 1 preempted %.1f %% alone, %.1f %% beside a host thread",
+	       alone * 100, shared * 100);
+	TH_LOG("the host's view: %.1f %%, %.1f %%; idle vCPU 2 %.1f %% (host %.1f %%)",
+	       h_alone * 100, h_shared * 100, idle * 100, h_idle * 100);
+	ASSERT_LE(0, alone * shared * idle);
+	EXPECT_LT(0.10, shared);
+	EXPECT_LT(alone + 0.05, shared);
+	EXPECT_GT(0.05, idle);
+}
+
+/* The mean number of @n spinners on @cpu over @ms, sampled every 20 ms. */
+static double mean_on(struct spinner *sp, int n, int cpu, int ms)
+{
+	long on = 0, samples = 0;
+
+	for (int t = 0; t < ms; t += 20, samples++) {
+		usleep(20000);
+		for (int i = 0; i < n; i++)
+			on += __atomic_load_n(&sp[i].at, __ATOMIC_RELAXED) == cpu;
+	}
+	return (double)on / samples;
+}
+
+/*
+ * The guest's load balancer sees steal: with PARAVIRT_TIME_ACCOUNTING
+ * the steal the guest half reports leaves the task clock and counts
+ * against the CPU's capacity (as IRQ time does), so a vCPU that loses
+ * half its host CPU to a busy host thread carries fewer of the guest's
+ * busy threads than the others. Six spinners over three vCPUs, free to
+ * move: about two on vCPU 1 alone, fewer once its host CPU is shared.
+ */
+TEST_F_TIMEOUT(guest, load_moves_off_a_vcpu_losing_time, 90)
+{
+	struct spinner sp[6];
+	double before, after;
+	__s64 hcpu, s0, s1;
+	pthread_t th[6];
+	int stop = 0;
+
+	if (ncpus() != 3)
+		SKIP(return, "needs exactly three vCPUs");
+	hcpu = host(TEST_VCPU_CPU, 1);
+	ASSERT_LE(0, hcpu);
+	ASSERT_EQ(0, spinners_start(sp, th, 6, -1, &stop));
+	usleep(500000);
+	before = mean_on(sp, 6, 1, 3000);
+	s0 = proc_steal_ns(1);
+	ASSERT_EQ(0, host(TEST_HOG_START, hcpu));
+	/* PELT's averages take some 100 ms to follow */
+	usleep(1000000);
+	after = mean_on(sp, 6, 1, 4000);
+	ASSERT_EQ(0, host(TEST_HOG_STOP, 0));
+	s1 = proc_steal_ns(1);
+	spinners_stop(th, 6, &stop);
+	TH_LOG("spinners on vCPU 1: %.2f alone, %.2f sharing its host CPU (steal %.2f s)",
+	       before, after, (s1 - s0) / 1e9);
+	EXPECT_LT(0.5, (s1 - s0) / 1e9);
+	EXPECT_GT(before * 0.75, after);
+}
+
+/*
+ * The host's placement policy (pvmm_sched place=1, set for this boot):
+ * vCPU 2 may run on its own host CPU or on CPU 3, which nothing else
+ * uses (the test VM's isolcpus=3). With a busy host thread beside it on
+ * its CPU, the policy moves the thread to CPU 3, inside the mask, and
+ * gives the VMM's mask back when the VMM sets a new one.
+ */
+TEST_F_TIMEOUT(guest, host_places_a_vcpu_within_its_mask, 60)
+{
+	__s64 cpu, m0, placed = -1, now = -1, end;
+	struct spinner sp;
+	int stop = 0;
+	pthread_t th;
+
+	if (ncpus() < 3)
+		SKIP(return, "needs three vCPUs");
+	cpu = host(TEST_VCPU_CPU, 2);
+	ASSERT_LE(0, cpu);
+	if (cpu == 3)
+		SKIP(return, "vCPU 2 already runs on host CPU 3");
+	m0 = host(TEST_SYSFS_VCPU, 2 | SYSFS_MIGRATIONS << 8);
+	ASSERT_LE(0, m0);
+	ASSERT_EQ(0, host(TEST_AFFINITY, 2 | (1 << cpu | 1 << 3) << 8));
+	pin(0);
+	ASSERT_EQ(0, spinners_start(&sp, &th, 1, 2, &stop));
+	ASSERT_EQ(0, host(TEST_HOG_START, cpu));
+	for (end = mono_ns(CLOCK_MONOTONIC) + 10000000000LL;
+	     mono_ns(CLOCK_MONOTONIC) < end && !(placed == 3 && now == 3);
+	     usleep(100000)) {
+		placed = host(TEST_SYSFS_VCPU, 2 | SYSFS_PLACED_CPU << 8);
+		now = host(TEST_VCPU_CPU, 2);
+	}
+	ASSERT_EQ(0, host(TEST_HOG_STOP, 0));
+	spinners_stop(&th, 1, &stop);
+	TH_LOG("vCPU 2: host CPU %lld, placed on %lld after %lld migrations",
+	       (long long)now, (long long)placed,
+	       (long long)(host(TEST_SYSFS_VCPU, 2 | SYSFS_MIGRATIONS << 8) - m0));
+	EXPECT_EQ(3, placed);
+	EXPECT_EQ(3, now);
+	/* the VMM's own mask again: the policy lets the thread go */
+	ASSERT_EQ(0, host(TEST_AFFINITY, 2 | 1 << cpu << 8));
+	for (end = mono_ns(CLOCK_MONOTONIC) + 5000000000LL;
+	     mono_ns(CLOCK_MONOTONIC) < end && placed != -1; usleep(100000))
+		placed = host(TEST_SYSFS_VCPU, 2 | SYSFS_PLACED_CPU << 8);
+	EXPECT_EQ(-1, placed);
+	EXPECT_EQ(cpu, host(TEST_VCPU_CPU, 2));
+}
+
+/* --- a hostile guest: the VMM answers, and lives --- */
+
+static __s64 doorbell(__u64 nr, __u64 a0)
+{
+	__u64 ret = nr;
+
+	asm volatile("outl %%eax, %%dx" : "+a" (ret)
+		     : "d" (DOORBELL_PORT), "b" (a0) : "memory");
+	return (__s64)ret;
+}
+
+/*
+ * Ports nobody emulates read as all ones and swallow writes; the
+ * doorbell and the test device answer only at their own width.
+ */
+TEST(unknown_ports_are_ignored)
+{
+	static const unsigned short ports[] = {
+		0x100, 0x2ff8, 0x5651, 0x5660, 0x7000, 0xfffc,
+	};
+	__u64 ret = PVMM_CALL_ABI_VERSION;
+
+	ASSERT_EQ(0, iopl(3));
+	for (unsigned int i = 0; i < ARRAY_SIZE(ports); i++) {
+		EXPECT_EQ(0xff, inb(ports[i]));
+		EXPECT_EQ(0xffff, inw(ports[i]));
+		EXPECT_EQ(0xffffffffU, inl(ports[i]));
+		outb(0x5a, ports[i]);
+		outl(0xdeadbeef, ports[i]);
+	}
+	EXPECT_EQ(0xffffffffU, inl(DOORBELL_PORT));
+	/* a byte-wide doorbell is no call: the register keeps its value */
+	asm volatile("outb %%al, %%dx" : "+a" (ret) : "d" (DOORBELL_PORT));
+	EXPECT_EQ(PVMM_CALL_ABI_VERSION, ret);
+	EXPECT_EQ(0xffff, inw(TEST_PORT + 4));
+	EXPECT_EQ(PVMM_ABI_VERSION, doorbell(PVMM_CALL_ABI_VERSION, 0));
+	EXPECT_LT(0, host(TEST_HOST_MONO, 0));
+	iopl(0);
+}
+
+/* Calls the host cannot answer get an errno, and the VMM runs on. */
+TEST(bad_calls_get_errnos)
+{
+	long ok = 0;
+
+	ASSERT_EQ(0, iopl(3));
+	EXPECT_EQ(-EOPNOTSUPP, doorbell(PVMM_CALL_NR(PVMM_SVC_HUB, 0xff), 0));
+	EXPECT_EQ(-EOPNOTSUPP, doorbell(0xffffffffULL, 0));
+	EXPECT_EQ(-EOPNOTSUPP, doorbell(0x7f00, 0));
+	/* a service this VMM did not enable */
+	EXPECT_EQ(-EOPNOTSUPP, doorbell(PVMM_BALLOON_INFLATE, 0));
+	/* a directed yield to the caller itself */
+	pin(1);
+	EXPECT_EQ(-EINVAL, doorbell(PVMM_SCHED_YIELD_TO, 1));
+	pin(0);
+	/* a flood of calls, every one answered */
+	for (int i = 0; i < 20000; i++)
+		ok += doorbell(PVMM_CALL_NR(PVMM_SVC_HUB, i & 0xff), 0) !=
+		      -EOPNOTSUPP;
+	EXPECT_EQ(20000 / 256 * 3 + 3, ok);
+	/* the test device's own range checks */
+	EXPECT_EQ(-EINVAL, host(0xff, 0));
+	EXPECT_EQ(-EINVAL, host(TEST_HOG_START, 0xffffff));
+	EXPECT_EQ(-EINVAL, host(TEST_PAUSE, 61));
+	EXPECT_EQ(-EINVAL, host(TEST_RUN_DELAY, 200));
+	EXPECT_EQ(-EINVAL, host(TEST_SYSFS_VCPU, 0 | 99 << 8));
+	EXPECT_EQ(-EINVAL, host(TEST_AFFINITY, 7 | 1 << 8));
+	EXPECT_EQ(-EINVAL, host(TEST_AFFINITY, 0));
+	iopl(0);
 }
 
 TEST_HARNESS_MAIN

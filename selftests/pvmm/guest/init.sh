@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the real guest (L2), booted by tools/pvmm_run inside the test
-# VM: its tests' TAP (or, with pvmm_guest=bench-pvmm or bench-kvm on the
-# command line, the benchmarks' figures) goes to ttyS1, which pvmm_run
-# writes to its results file; then a reset ends the VMM (reboot=k).
+# VM: its tests' TAP (or, with pvmm_guest=bench-* on the command line,
+# the benchmarks' figures) goes to ttyS1, which pvmm_run
+# writes to its results file; then a reset ends the VMM (reboot=k; with
+# pvmm_guest=triple and reboot=t, a triple fault does).
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -20,10 +21,28 @@ test)
 	/bin/guest_test
 	echo "# guest_test exit $?"
 	;;
-bench-pvmm)
+bench-pvmm1)
 	echo "guest: clocksource $(cat $cs)"
 	/bin/guest_bench clock
 	/bin/guest_bench calls
+	/bin/guest_bench drift
+	;;
+bench-pvmm2)
+	echo "guest: clocksource $(cat $cs)"
+	/bin/guest_bench clock
+	;;
+bench-overcommit)
+	echo "guest: $(nproc) vCPUs, clocksource $(cat $cs)"
+	/bin/guest_bench overcommit
+	;;
+triple)
+	;;
+demo)
+	# what the guest sees of the host modules, in its tests' own words
+	echo "clocksource: $(cat $cs) (available: $(cat ${cs%current_clocksource}available_clocksource))"
+	/bin/guest_test | sed -nE \
+		-e 's/^# guest_test\.c:[0-9]+:(steal_equals_host_run_delay|vcpu_is_preempted_when_host_preempts|follows_host_slew_kvm_clock_does_not|directed_yield_reaches_host):/\1: /p' \
+		-e '/^(not )?ok [0-9]+ /p' -e '/^# (PASSED|FAILED)/p'
 	;;
 bench-kvm)
 	echo kvm-clock >$cs
