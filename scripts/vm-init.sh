@@ -50,9 +50,17 @@ refuses() {
 modules="pvmm pvmm_clock pvmm_balloon pvmm_sched pvmm_mmu pvmm_test"
 log "TAP version 13"
 log "1..$(( $(echo $modules | wc -w) * 2 ))"
+# The hub's insmod turns the scheduler's notifier hook on: a live patch
+# of __schedule(). QEMU 7.2's multi-threaded TCG can then run the old
+# code on the other CPUs forever (seen: two CPUs on a stale int3 in
+# __schedule right after "pvmm: loading out-of-tree module"). With them
+# offline, only this CPU runs through the patch.
+cpus=$(ls -d /sys/devices/system/cpu/cpu[1-9]* 2>/dev/null)
+for c in $cpus; do echo 0 >$c/online; done
 for m in $modules; do
 	insmod /lib/pvmm/$m.ko; tap $? "vm: insmod $m"
 done
+for c in $cpus; do echo 1 >$c/online; done
 # the modules' symbols, for vm-stuck.py
 grep '\[pvmm' /proc/kallsyms >/dev/ttyS2
 
@@ -165,11 +173,12 @@ test)
 bench)
 	for b in /kselftest/pvmm/*_bench; do $b >$out 2>&1; done
 	# In the real guest. clock_gettime with pvmm-clock's vDSO and with
-	# kvm-clock's: only one clock can own the vDSO's pvclock page, so two
-	# boots of each, alternating, and the ratio of their sums.
+	# kvm-clock's: only one clock can own the vDSO's pvclock page, so
+	# three boots of each, alternating, and the ratio of their sums (one
+	# boot's speed differs from the next's by up to a third here).
 	if [ -f /guest/bzImage ]; then
 		pv= kv=
-		for r in 1 2; do
+		for r in 1 2 3; do
 			guest_boot bench-pvmm$r no-kvmclock-vsyscall
 			sed 's/^/# /' /tmp/guest.out >$out
 			pv="$pv $(sed -n 's/^guest: clock_read_ns=//p' /tmp/guest.out)"
@@ -180,7 +189,7 @@ bench)
 		done
 		awk -v a="$pv" -v b="$kv" 'BEGIN { na = split(a, x); nb = split(b, y)
 			for (i = 1; i <= na; i++) sa += x[i]; for (i = 1; i <= nb; i++) sb += y[i]
-			if (na == 2 && nb == 2 && sb) printf "bench: guest_clock_read ratio=%.3f target=1.05\n", sa / sb }' >$out
+			if (na == 3 && nb == 3 && sb) printf "bench: guest_clock_read ratio=%.3f target=1.05\n", sa / sb }' >$out
 		sed -n 's/^guest: drift_pvmm_ns=\([0-9]*\) drift_kvm_ns=\([0-9]*\)/\1 \2/p' /tmp/guest.pvmm |
 		awk '$2 { printf "bench: guest_clock_drift ratio=%.3f target=0.05\n", $1 / $2 }' >$out
 		sed -n 's/^guest: call_ns=\([0-9.]*\) hypercall_ns=\([0-9.]*\)/\1 \2/p' /tmp/guest.pvmm |
@@ -213,8 +222,10 @@ demo)
 		echo 1 >/sys/module/pvmm_sched/parameters/place
 		guest_boot demo no-kvmclock-vsyscall &
 		gpid=$!
+		# once the guest kernel has its three clock records on
 		i=0
-		while [ "$(cat /sys/kernel/pvmm/bindings)" -lt 3 ] && [ $i -lt 1200 ]; do
+		while [ "$(cat /sys/kernel/pvmm/vm*/clock/records 2>/dev/null)" != 3 ] &&
+		      [ $i -lt 1200 ]; do
 			sleep 0.1; i=$((i + 1))
 		done
 		vm=$(cd /sys/kernel/pvmm && ls -d vm[0-9]* | head -n1)

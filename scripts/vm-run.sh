@@ -73,11 +73,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/pvmm}
-# The real guest of the test lane (not the debug kernel's: it has no KVM):
-# its kernel (built once per set of inputs), its initramfs, the Debian
+# The real guest (not the debug kernel's lane: it has no KVM): its
+# kernel (built once per set of inputs), its initramfs, the Debian
 # image's KVM modules for this VM and the reference VMM.
-if [ "$mode" != demo ] && [ -z "${PVMM_VM_KERNEL:-}" ] &&
-   [ "${PVMM_GUEST:-1}" != 0 ]; then
+if [ -z "${PVMM_VM_KERNEL:-}" ] && [ "${PVMM_GUEST:-1}" != 0 ]; then
 	echo "vm-run: the real guest's kernel and initramfs" >&2
 	mkdir -p "$root/guest" "$root/lib/kvm"
 	cp "${PVMM_GUEST_KERNEL:-$("$top/scripts/guest-kernel.sh")}" "$root/guest/bzImage"

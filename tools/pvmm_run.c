@@ -93,6 +93,7 @@ struct uart {
 	unsigned int irq;
 	unsigned char ier, lcr, mcr, scr, dll, dlm;
 	bool thre_pending;		/* transmitter-empty interrupt due */
+	bool level;			/* of its IRQ line, as last set */
 };
 
 struct vcpu {
@@ -166,12 +167,17 @@ static void *gpa(uint64_t addr)
 
 /* --- 16550A --- */
 
+/* The line follows the THRE condition: an ioctl only when it changes. */
 static void uart_update_irq(struct uart *u)
 {
 	struct kvm_irq_level irq = { .irq = u->irq };
+	bool level = (u->ier & 0x02) && u->thre_pending;
 
-	irq.level = (u->ier & 0x02) && u->thre_pending;
-	ioctl(vmm.vm, KVM_IRQ_LINE, &irq);
+	if (level == u->level)
+		return;
+	irq.level = level;
+	if (!ioctl(vmm.vm, KVM_IRQ_LINE, &irq))
+		u->level = level;
 }
 
 static void uart_io(struct uart *u, unsigned int reg, bool is_write,
@@ -789,13 +795,15 @@ static void make_cpuid(unsigned long services)
 			break;
 		case 0x40000001:
 			/*
-			 * With the scheduling service, steal time, preempted
-			 * state and directed yield are pvmm's: KVM's own
-			 * (KVM_FEATURE_STEAL_TIME, _PV_SCHED_YIELD) would
-			 * take the same guest hooks.
+			 * With the scheduling service the directed yield is
+			 * pvmm's: KVM's (KVM_FEATURE_PV_SCHED_YIELD) would
+			 * take the same IPI hook. KVM's steal time stays:
+			 * its PV TLB flush needs it, and the guest half
+			 * takes the steal clock and vcpu_is_preempted()
+			 * over after KVM's set-up.
 			 */
 			if (services & (1UL << PVMM_SVC_SCHED))
-				e->eax &= ~(1U << 5 | 1U << 13);
+				e->eax &= ~(1U << 13);
 			break;
 		}
 	}

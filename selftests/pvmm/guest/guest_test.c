@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/membarrier.h>
 #include <linux/seccomp.h>
 #include <linux/types.h>
 
@@ -315,73 +316,68 @@ TEST_F_TIMEOUT(guest, steal_equals_host_run_delay, 60)
 }
 
 struct toucher {
-	char *page;
 	int cpu;
 	int *stop;
 };
 
-static void *touch_page(void *p)
+static void *busy_on_cpu(void *p)
 {
 	struct toucher *t = p;
+	static int x;
 
 	pin(t->cpu);
 	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED))
-		(void)__atomic_load_n(t->page, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&x, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 
 /*
  * vCPU 1's host thread shares its CPU with a busy host thread, so the
  * host preempts it often, while vCPUs 1 and 2 run threads of this
- * process and vCPU 0 changes the protection of a page they use: each
- * change sends both a TLB shootdown, a function-call IPI to a mask (one
- * to a single CPU takes the other path, as with kvm's PV yield). When
- * the guest half sees vCPU 1 preempted (vcpu_is_preempted() from its
- * record), it gives the CPU to it with a directed yield: the host counts
- * vCPU 0's yields.
+ * process and vCPU 0 issues expedited membarriers: each sends a
+ * function-call IPI to the CPUs running this process's threads (TLB
+ * shootdowns would not do: KVM's PV TLB flush, which stays on, leaves
+ * preempted vCPUs out of them). When the guest half sees vCPU 1
+ * preempted (vcpu_is_preempted() from its record), it gives the CPU to
+ * it with a directed yield: the host counts vCPU 0's yields.
  */
 TEST_F_TIMEOUT(guest, directed_yield_reaches_host, 60)
 {
 	struct toucher t[2];
 	__s64 y0, y1, hcpu;
-	long changes = 0;
+	long barriers = 0;
 	pthread_t th[2];
 	int stop = 0;
-	char *page;
 	__s64 end;
 
 	if (ncpus() < 3)
 		SKIP(return, "needs three vCPUs");
-	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, (void *)page);
-	page[0] = 1;
+	ASSERT_EQ(0, syscall(__NR_membarrier,
+			     MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0));
 	hcpu = host(TEST_VCPU_CPU, 1);
 	ASSERT_LE(0, hcpu);
 	y0 = host(TEST_SYSFS_VCPU, 0 | SYSFS_YIELDS << 8);
 	ASSERT_LE(0, y0);
 	pin(0);
 	for (int i = 0; i < 2; i++) {
-		t[i] = (struct toucher){ page, i + 1, &stop };
-		ASSERT_EQ(0, pthread_create(&th[i], NULL, touch_page, &t[i]));
+		t[i] = (struct toucher){ i + 1, &stop };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, busy_on_cpu, &t[i]));
 	}
 	ASSERT_EQ(0, host(TEST_HOG_START, hcpu));
 	end = mono_ns(CLOCK_MONOTONIC) + 3000000000LL;
 	while (mono_ns(CLOCK_MONOTONIC) < end) {
-		mprotect(page, 4096, changes & 1 ? PROT_READ | PROT_WRITE :
-			 PROT_READ);
-		changes++;
+		ASSERT_EQ(0, syscall(__NR_membarrier,
+				     MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0));
+		barriers++;
 	}
 	ASSERT_EQ(0, host(TEST_HOG_STOP, 0));
-	mprotect(page, 4096, PROT_READ | PROT_WRITE);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
 	y1 = host(TEST_SYSFS_VCPU, 0 | SYSFS_YIELDS << 8);
-	TH_LOG("%ld protection changes, %lld directed yields of vCPU 0",
-	       changes, (long long)(y1 - y0));
+	TH_LOG("%ld membarriers, %lld directed yields of vCPU 0",
+	       barriers, (long long)(y1 - y0));
 	EXPECT_LT(0, y1 - y0);
-	munmap(page, 4096);
 }
 
 /*
