@@ -89,6 +89,38 @@ static double hypercall_round(int n)
 }
 
 /*
+ * The vDSO's pvclock page (the vvar area's second page, whichever clock
+ * owns it): how often the host rewrites the record, and the share of
+ * reads that meet a rewrite (an odd version), which the vDSO retries.
+ */
+static void vdso_record(void)
+{
+	const __u32 *version = NULL;
+	unsigned long lo, hi, reads = 0, odd = 0, changes = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/maps", "r");
+	__u32 v, last;
+	double end;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "[vvar]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+			version = (const __u32 *)(lo + 4096);
+	if (f)
+		fclose(f);
+	if (!version)
+		return;
+	last = __atomic_load_n(version, __ATOMIC_ACQUIRE);
+	for (end = now_ns() + 2e9; now_ns() < end; reads++) {
+		v = __atomic_load_n(version, __ATOMIC_ACQUIRE);
+		odd += v & 1;
+		changes += v != last && !(v & 1);	/* an update done */
+		last = v;
+	}
+	printf("guest: vdso_record_updates_per_s=%.0f odd_reads=%.5f%%\n",
+	       changes / 2.0, 100.0 * odd / reads);
+}
+
+/*
  * The overcommit workload: each thread maps a few pages, touches them and
  * unmaps them, over and over: page faults, the mm's locks and TLB
  * shootdowns between the vCPUs, the guest kernel's paths that the
@@ -161,6 +193,7 @@ int main(int argc, char **argv)
 		/* the vDSO without a clock read: how fast this boot runs */
 		clock_id = CLOCK_MONOTONIC_COARSE;
 		printf("guest: coarse_read_ns=%.1f\n", best_of(clock_round, 200000));
+		vdso_record();
 		return 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "calls")) {
