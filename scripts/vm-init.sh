@@ -165,7 +165,7 @@ test)
 	if [ -n "${pvmm_fuzz:-}" ]; then
 		log "# fuzzer pvmm_fuzz ${pvmm_fuzz} s, seed ${pvmm_fuzz_seed:-1}"
 		echo "<4>pvmm-test: pvmm_fuzz" >/dev/kmsg
-		# On the debug kernel 10^6 operations take 550-610 s (1650 to
+		# On the debug kernel 10^6 operations took 585-610 s (1640 to
 		# 1710 a second): up to three times the time, not twice.
 		pvmm_fuzz --seconds "$pvmm_fuzz" --seed "${pvmm_fuzz_seed:-1}" \
 			--min-ops "${pvmm_fuzz_ops:-1000000}" \
