@@ -6,7 +6,8 @@
  * the other (clock_gettime with pvmm-clock's vDSO against kvm-clock's:
  * only one clock can own the vDSO's pvclock page).
  *
- *   guest_bench clock       clock_read_ns=N (the current clocksource)
+ *   guest_bench clock       clock_read_ns=N (the current clocksource), and
+ *                           record_*_ns=N: one reader over two records
  *   guest_bench calls       call_ns=N hypercall_ns=N
  *   guest_bench drift       drift_pvmm_ns=N drift_kvm_ns=N, over 10 s of a
  *                           +500 ppm host slew, switching the clocksource
@@ -19,12 +20,32 @@
 #include <string.h>
 #include <time.h>
 #include <sys/io.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+#include <x86intrin.h>
 #include <sys/mman.h>
 #include <linux/types.h>
 
 #include <linux/pvmm.h>
 
 #include "guest_lib.h"
+
+static inline __u64 bench_rdtsc(void)
+{
+	_mm_lfence();		/* as the vDSO's rdtsc_ordered() */
+	return __rdtsc();
+}
+
+/* x86 keeps loads in order: only the compiler must not reorder them */
+static inline void bench_rmb(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
+
+#define PVMM_CLOCK_RDTSC()	bench_rdtsc()
+#define PVMM_CLOCK_RMB()	bench_rmb()
+#include <pvmm/clock_reader.h>
 
 #define CS_FILE "/sys/devices/system/clocksource/clocksource0/current_clocksource"
 
@@ -88,25 +109,78 @@ static double hypercall_round(int n)
 	return (now_ns() - t) / n;
 }
 
+/* The vDSO's pvclock page: the vvar area's second page, whichever clock owns it. */
+static const struct pvmm_clock_record *vdso_pvclock(void)
+{
+	const struct pvmm_clock_record *rec = NULL;
+	unsigned long lo, hi;
+	char line[256];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "[vvar]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+			rec = (const struct pvmm_clock_record *)(lo + 4096);
+	if (f)
+		fclose(f);
+	return rec;
+}
+
+static const struct pvmm_clock_record *round_rec;
+static __u64 round_sink;
+
+static double record_round(int n)
+{
+	double t = now_ns();
+	__u8 flags;
+
+	for (int i = 0; i < n; i++)
+		__atomic_store_n(&round_sink, pvmm_clock_read(round_rec, &flags),
+				 __ATOMIC_RELAXED);
+	return (now_ns() - t) / n;
+}
+
 /*
- * The vDSO's pvclock page (the vvar area's second page, whichever clock
- * owns it): how often the host rewrites the record, and the share of
+ * One reader, the same code, over two records in this boot: CPU 0's
+ * record of the clock owning the vDSO (through the vvar page), and
+ * pvmm's own CPU 0 record (through /dev/pvmm_clock). Whether the record's
+ * page or values cost more, apart from the boot-to-boot speed.
+ */
+static void record_reads(void)
+{
+	const struct pvmm_clock_record *vdso = vdso_pvclock();
+	int fd = open("/dev/pvmm_clock", O_RDONLY);
+	void *own;
+	cpu_set_t cpu0;
+
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	if (!vdso || fd < 0 || sched_setaffinity(0, sizeof(cpu0), &cpu0))
+		return;
+	own = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (own == MAP_FAILED)
+		return;
+	round_rec = vdso;
+	printf("guest: record_vdso_ns=%.1f", best_of(record_round, 200000));
+	round_rec = own;
+	printf(" record_pvmm_ns=%.1f", best_of(record_round, 200000));
+	round_rec = vdso;
+	printf(" record_vdso_again_ns=%.1f\n", best_of(record_round, 200000));
+	munmap(own, 4096);
+}
+
+/*
+ * The vDSO's pvclock record: how often the host rewrites the record, and the share of
  * reads that meet a rewrite (an odd version), which the vDSO retries.
  */
 static void vdso_record(void)
 {
-	const __u32 *version = NULL;
-	unsigned long lo, hi, reads = 0, odd = 0, changes = 0;
-	char line[256];
-	FILE *f = fopen("/proc/self/maps", "r");
+	const struct pvmm_clock_record *rec = vdso_pvclock();
+	const __u32 *version = rec ? &rec->version : NULL;
+	unsigned long reads = 0, odd = 0, changes = 0;
 	__u32 v, last;
 	double end;
 
-	while (f && fgets(line, sizeof(line), f))
-		if (strstr(line, "[vvar]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
-			version = (const __u32 *)(lo + 4096);
-	if (f)
-		fclose(f);
 	if (!version)
 		return;
 	last = __atomic_load_n(version, __ATOMIC_ACQUIRE);
@@ -194,6 +268,7 @@ int main(int argc, char **argv)
 		clock_id = CLOCK_MONOTONIC_COARSE;
 		printf("guest: coarse_read_ns=%.1f\n", best_of(clock_round, 200000));
 		vdso_record();
+		record_reads();
 		return 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "calls")) {
