@@ -8,6 +8,7 @@
  * the VMM through PVMM_SERVICE_CTL; the guest reads it in a config record.
  */
 #include <linux/types.h>
+#include <linux/eventfd.h>
 #include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -40,6 +41,8 @@ struct pvmm_balloon_vm {
 	u64 reported_bytes;
 	u64 stats[PVMM_BALLOON_S_NR];
 	u64 stats_updates;
+	struct eventfd_ctx *notify;	/* signalled on a new target */
+	u32 notify_irq;
 };
 
 static struct pvmm_balloon_vm *pvmm_balloon_vm(struct pvmm_vm *vm)
@@ -61,6 +64,7 @@ static void pvmm_balloon_publish(struct pvmm_balloon_vm *bvm)
 		WRITE_ONCE(c->report_order, PVMM_BALLOON_REPORT_ORDER);
 		WRITE_ONCE(c->target_pages, bvm->target);
 		WRITE_ONCE(c->ballooned_pages, bvm->set.pages);
+		WRITE_ONCE(c->notify_irq, bvm->notify_irq);
 		pvmm_record_write_end(&c->version, &bvm->config_version, v);
 	}
 	pvmm_gpage_end(&bvm->config, flags);
@@ -314,17 +318,52 @@ static int pvmm_balloon_call(struct pvmm_vcpu *vcpu, unsigned int fn,
 	return 0;
 }
 
+/* A new target: in the record, and the VMM's interrupt for it raised. */
+static void pvmm_balloon_set_target(struct pvmm_balloon_vm *bvm, u64 pages)
+{
+	mutex_lock(&bvm->lock);
+	if (bvm->target != pages) {
+		bvm->target = pages;
+		pvmm_balloon_publish(bvm);
+		if (bvm->notify)
+			eventfd_signal(bvm->notify, 1);
+	}
+	mutex_unlock(&bvm->lock);
+}
+
 static int pvmm_balloon_ctl_target(struct pvmm_vm *vm, void *arg)
 {
-	struct pvmm_balloon_vm *bvm = pvmm_balloon_vm(vm);
 	struct pvmm_balloon_target *t = arg;
 
 	if (t->reserved)
 		return -EINVAL;
+	pvmm_balloon_set_target(pvmm_balloon_vm(vm), t->pages);
+	return 0;
+}
+
+static int pvmm_balloon_ctl_notify(struct pvmm_vm *vm, void *arg)
+{
+	struct pvmm_balloon_vm *bvm = pvmm_balloon_vm(vm);
+	struct pvmm_balloon_notify *n = arg;
+	struct eventfd_ctx *ctx = NULL, *old;
+	bool has_fd = n->eventfd >= 0, has_irq = n->irq;
+
+	if (n->reserved[0] || n->reserved[1] || n->reserved[2] ||
+	    n->irq > 255 || has_fd != has_irq)
+		return -EINVAL;
+	if (has_fd) {
+		ctx = eventfd_ctx_fdget(n->eventfd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
 	mutex_lock(&bvm->lock);
-	bvm->target = t->pages;
+	old = bvm->notify;
+	bvm->notify = ctx;
+	bvm->notify_irq = n->irq;
 	pvmm_balloon_publish(bvm);
 	mutex_unlock(&bvm->lock);
+	if (old)
+		eventfd_ctx_put(old);
 	return 0;
 }
 
@@ -349,6 +388,7 @@ static int pvmm_balloon_ctl_info(struct pvmm_vm *vm, void *arg)
 static const struct pvmm_vm_ctl pvmm_balloon_ctls[] = {
 	{ PVMM_BALLOON_SET_TARGET, pvmm_balloon_ctl_target },
 	{ PVMM_BALLOON_GET_INFO, pvmm_balloon_ctl_info },
+	{ PVMM_BALLOON_SET_NOTIFY, pvmm_balloon_ctl_notify },
 };
 
 /* The config record lost its pin, or was pinned again: pin, write it. */
@@ -393,10 +433,7 @@ static ssize_t pvmm_balloon_target_store(struct kobject *kobj,
 	r = kstrtou64(buf, 0, &v);
 	if (r)
 		return r;
-	mutex_lock(&bvm->lock);
-	bvm->target = v;
-	pvmm_balloon_publish(bvm);
-	mutex_unlock(&bvm->lock);
+	pvmm_balloon_set_target(bvm, v);
 	return count;
 }
 
@@ -458,6 +495,8 @@ static void pvmm_balloon_vm_destroy(struct pvmm_vm *vm)
 	pvmm_gpage_deactivate(&bvm->config);
 	pvmm_balloon_set_destroy(&bvm->set);
 	kfree(bvm->batch);
+	if (bvm->notify)
+		eventfd_ctx_put(bvm->notify);
 	mutex_unlock(&bvm->lock);
 	/* the hub removed vm<N>/balloon/ before: no reader is left */
 	kfree(bvm);

@@ -12,7 +12,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp}
 cp /bin/busybox "$root/bin/busybox"
-cp "$top/selftests/pvmm/guest/guest_test" "$top/selftests/pvmm/guest/guest_bench" \
-	"$root/bin/"
+cp "$top/selftests/pvmm/guest/guest_test" "$top/selftests/pvmm/guest/guest_mem_test" \
+	"$top/selftests/pvmm/guest/guest_bench" "$root/bin/"
 cp "$top/selftests/pvmm/guest/init.sh" "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,11 +35,14 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/timex.h>
+#include <sys/wait.h>
 #include <linux/kvm.h>
 
 #include <linux/pvmm.h>
+#include <linux/pvmm_balloon.h>
 #include <linux/pvmm_clock.h>
 #include <linux/pvmm_mmu.h>
 
@@ -61,6 +65,16 @@
 #define TEST_SYSFS_VCPU		7	/* arg vCPU, then the sysfs name */
 #define TEST_VCPU_CPU		8	/* arg vCPU: host CPU of its thread */
 #define TEST_AFFINITY		9	/* arg vCPU, then a mask of CPUs 0-15 */
+#define TEST_BALLOON		10	/* arg pages: pvmmctl balloon vm<N> arg */
+#define TEST_MEMFD_BYTES	11	/* host memory behind guest RAM, bytes */
+#define TEST_MEMFD_FILL		12	/* back every page of guest RAM */
+#define TEST_SYSFS_VM		13	/* arg: a file of vm<N>/, by number */
+#define TEST_HOST_SHMEM		14	/* the host's Shmem in /proc/meminfo */
+#define TEST_PUNCH_NS		15	/* arg MiB: one punch of a filled memfd */
+#define TEST_FLUSH_SETS		16	/* PV MMU flush sets carried out */
+#define TEST_BALLOON_SET	17	/* arg pages: PVMM_BALLOON_SET_TARGET */
+/* the balloon's new-target interrupt: an ISA line no device here uses */
+#define BALLOON_IRQ	5
 #define ZERO_PAGE	0x7000
 #define GDT_ADDR	0x1000
 #define CMDLINE_ADDR	0x20000
@@ -335,6 +349,79 @@ static const char * const sysfs_vcpu[] = {
 	"yields", "steal_ns", "preempted", "boosts", "placed_cpu", "migrations",
 };
 
+/* TEST_SYSFS_VM's files, by number */
+static const char * const sysfs_vm[] = {
+	"balloon/target_pages", "balloon/ballooned_pages", "balloon/extents",
+	"balloon/released_bytes", "balloon/reported_bytes",
+	"balloon/stats_updates", "balloon/guest_free_bytes",
+	"balloon/guest_total_bytes", "balloon/guest_available_bytes",
+	"mmu/pinned_roots", "mmu/page_table_frames", "mmu/writable_frames",
+	"mmu/entries_applied", "mmu/entries_rejected", "mmu/batches",
+};
+
+/* What an operator types: the tool, not the ioctl, so that it is tested. */
+static int64_t test_pvmmctl_balloon(unsigned int pages)
+{
+	char vm[16], target[16];
+	char *const argv[] = { "pvmmctl", "balloon", vm, target, NULL };
+	int status;
+	pid_t pid;
+
+	snprintf(vm, sizeof(vm), "vm%u", vmm.pv.id);
+	snprintf(target, sizeof(target), "%u", pages);
+	errno = posix_spawnp(&pid, "pvmmctl", NULL, NULL, argv, environ);
+	if (errno)
+		return -errno;
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
+}
+
+static int64_t test_memfd_bytes(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? -errno : (int64_t)st.st_blocks * 512;
+}
+
+static int64_t test_host_shmem(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	long long kb = -1;
+	char line[128];
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Shmem: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -EIO : kb << 10;
+}
+
+/* The balloon's baseline: the VMM punching @mib of filled memory at once. */
+static int64_t test_punch_ns(unsigned int mib)
+{
+	off_t len = (off_t)mib << 20;
+	int64_t ns = -EIO;
+	double t;
+	int fd;
+
+	if (!mib || mib > 1024)
+		return -EINVAL;
+	fd = memfd_create("pvmm_run-punch", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (!fallocate(fd, 0, 0, len)) {
+		t = vmm_now();
+		if (!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       0, len))
+			ns = (vmm_now() - t) * 1e9;
+	}
+	close(fd);
+	return ns;
+}
+
 static int64_t test_command(uint32_t cmd)
 {
 	unsigned int arg = cmd >> 8;
@@ -402,6 +489,29 @@ static int64_t test_command(uint32_t cmd)
 		if (sched_setaffinity(vmm.vcpus[arg & 0xff].tid, sizeof(set), &set))
 			return -errno;
 		return 0;
+	case TEST_BALLOON:
+		return test_pvmmctl_balloon(arg);
+	case TEST_MEMFD_BYTES:
+		return test_memfd_bytes(vmm.pv.memfd);
+	case TEST_MEMFD_FILL:
+		return fallocate(vmm.pv.memfd, 0, 0, vmm.pv.size) ? -errno : 0;
+	case TEST_SYSFS_VM:
+		if (arg >= ARRAY_SIZE(sysfs_vm))
+			return -EINVAL;
+		return vmm_vm_stat(vmm.pv.fd, &v, "%s", sysfs_vm[arg]) ?
+		       -ENOENT : v;
+	case TEST_HOST_SHMEM:
+		return test_host_shmem();
+	case TEST_PUNCH_NS:
+		return test_punch_ns(arg);
+	case TEST_FLUSH_SETS:
+		return __atomic_load_n(&vmm.flush_sets, __ATOMIC_RELAXED);
+	case TEST_BALLOON_SET: {
+		/* the VMM's own control, without a tool's start-up */
+		struct pvmm_balloon_target t = { .pages = arg };
+
+		return vmm_ioctl(vmm.pv.fd, PVMM_BALLOON_SET_TARGET, &t);
+	}
 	}
 	return -EINVAL;
 }
@@ -980,6 +1090,21 @@ int main(int argc, char **argv)
 		die("KVM_CREATE_IRQCHIP");
 	if (ioctl(vmm.vm, KVM_CREATE_PIT2, &pit))
 		die("KVM_CREATE_PIT2");
+	if (mask & (1UL << PVMM_SVC_BALLOON)) {
+		/*
+		 * A new balloon target raises IRQ 5 in the guest: the host
+		 * signals the eventfd, KVM injects the edge, no exit here.
+		 */
+		struct pvmm_balloon_notify bn = { .irq = BALLOON_IRQ };
+		struct kvm_irqfd irqfd = { .gsi = BALLOON_IRQ };
+
+		bn.eventfd = eventfd(0, EFD_CLOEXEC);
+		irqfd.fd = bn.eventfd;
+		if (bn.eventfd < 0 || ioctl(vmm.vm, KVM_IRQFD, &irqfd))
+			die("KVM_IRQFD");
+		if (vmm_ioctl(vmm.pv.fd, PVMM_BALLOON_SET_NOTIFY, &bn))
+			die("PVMM_BALLOON_SET_NOTIFY");
+	}
 
 	entry = load_linux(kernel, initrd, cmdline);
 	write_mptable();

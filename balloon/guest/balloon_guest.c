@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pvmm balloon, guest half: when the VMM offers the hub with the balloon
- * service, follow the host's target by giving pages back in batches of
+ * service, follow the host's target (looked at when the VMM's interrupt
+ * for a new one comes, and every second) by giving pages back in batches of
  * ranges (2 MiB blocks while they can be had, else 4 KiB pages), take
  * them back when the target drops or the guest runs out of memory,
  * report free memory through the kernel's page reporting, and send
@@ -11,6 +12,7 @@
 
 #include <linux/gfp.h>
 #include <linux/init.h>
+#include <linux/interrupt.h>
 #include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -213,6 +215,13 @@ static void pvmm_balloon_work(struct work_struct *work)
 	queue_delayed_work(system_freezable_wq, &pvb.work, moved ? 0 : HZ);
 }
 
+/* The VMM's interrupt for a new target: look at once, not at the next poll. */
+static irqreturn_t pvmm_balloon_irq(int irq, void *unused)
+{
+	mod_delayed_work(system_freezable_wq, &pvb.work, 0);
+	return IRQ_HANDLED;
+}
+
 /* Out of memory: take some pages back, and stop inflating for a while. */
 static int pvmm_balloon_oom(struct notifier_block *nb, unsigned long unused,
 			    void *freed)
@@ -241,6 +250,7 @@ static int pvmm_balloon_report(struct page_reporting_dev_info *prdev,
 
 static int __init pvmm_balloon_guest_init(void)
 {
+	unsigned int irq;
 	void *pages;
 	s64 r;
 
@@ -272,7 +282,15 @@ static int __init pvmm_balloon_guest_init(void)
 	if (page_reporting_register(&pvb.prdev))
 		pr_warn("free page reporting unavailable\n");
 	queue_delayed_work(system_freezable_wq, &pvb.work, 0);
-	pr_info("on port %#x\n", pvb.port);
+	irq = READ_ONCE(pvb.config->notify_irq);
+	if (irq && request_irq(irq, pvmm_balloon_irq, 0, "pvmm-balloon", &pvb)) {
+		pr_warn("IRQ %u unavailable: polling the target only\n", irq);
+		irq = 0;
+	}
+	if (irq)
+		pr_info("on port %#x, IRQ %u\n", pvb.port, irq);
+	else
+		pr_info("on port %#x\n", pvb.port);
 	return 0;
 }
 late_initcall(pvmm_balloon_guest_init);

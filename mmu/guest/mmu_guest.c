@@ -159,3 +159,7 @@ static int __init pvmm_mmu_guest_init(void)
 	return 0;
 }
 late_initcall(pvmm_mmu_guest_init);
+
+#if IS_ENABLED(CONFIG_PVMM_MMU_GUEST_KUNIT_TEST)
+#include "mmu_guest_test.c"
+#endif

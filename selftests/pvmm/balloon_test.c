@@ -6,8 +6,10 @@
  *
  * Needs pvmm.ko and pvmm_balloon.ko loaded and debugfs mounted.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <sys/eventfd.h>
 
 #include "balloon_lib.h"
 #include "kselftest_harness.h"
@@ -269,6 +271,65 @@ TEST_F(bal, target_from_operator_and_vmm)
 	EXPECT_EQ(-ENOTTY, vmm_ioctl(self->b.vm,
 				     _IOR(PVMM_IOCTL_MAGIC, PVMM_CTL_BALLOON + 9,
 					  struct pvmm_balloon_info), &t));
+}
+
+/* Signals the eventfd has counted since the last read; 0 for none. */
+static __u64 notified(int efd)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	__u64 n = 0;
+
+	if (poll(&p, 1, 0) == 1 && read(efd, &n, sizeof(n)) != sizeof(n))
+		n = 0;
+	return n;
+}
+
+/* A new target raises the VMM's eventfd; the record names its IRQ. */
+TEST_F(bal, target_change_notifies_the_vmm)
+{
+	struct pvmm_balloon_notify n = { .irq = 5 };
+	struct pvmm_balloon_target t = { .pages = 10 };
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), other;
+
+	ASSERT_LE(0, efd);
+	n.eventfd = efd;
+	ASSERT_EQ(0, vmm_ioctl(self->b.vm, PVMM_BALLOON_SET_NOTIFY, &n));
+	EXPECT_EQ(5, bal_config(&self->b)->notify_irq);
+	ASSERT_EQ(0, vmm_ioctl(self->b.vm, PVMM_BALLOON_SET_TARGET, &t));
+	EXPECT_EQ(1, notified(efd));
+	/* the same target again: nothing new to tell */
+	ASSERT_EQ(0, vmm_ioctl(self->b.vm, PVMM_BALLOON_SET_TARGET, &t));
+	EXPECT_EQ(0, notified(efd));
+	/* the operator's target, through sysfs */
+	ASSERT_EQ(0, bal_sysfs_write(self->sysfs, "target_pages", 20));
+	EXPECT_EQ(1, notified(efd));
+
+	/* bad requests change nothing */
+	n.irq = 256;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->b.vm, PVMM_BALLOON_SET_NOTIFY, &n));
+	n.irq = 0;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->b.vm, PVMM_BALLOON_SET_NOTIFY, &n));
+	n = (struct pvmm_balloon_notify){ .eventfd = efd, .irq = 5,
+					  .reserved = { 0, 1 } };
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->b.vm, PVMM_BALLOON_SET_NOTIFY, &n));
+	n = (struct pvmm_balloon_notify){ .eventfd = 1000, .irq = 5 };
+	EXPECT_EQ(-EBADF, vmm_ioctl(self->b.vm, PVMM_BALLOON_SET_NOTIFY, &n));
+	other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	n.eventfd = other;
+	EXPECT_EQ(-EINVAL, vmm_ioctl(self->b.vm, PVMM_BALLOON_SET_NOTIFY, &n));
+	close(other);
+	EXPECT_EQ(5, bal_config(&self->b)->notify_irq);
+
+	/* none: the record says so, and the eventfd rests */
+	n = (struct pvmm_balloon_notify){ .eventfd = -1 };
+	ASSERT_EQ(0, vmm_ioctl(self->b.vm, PVMM_BALLOON_SET_NOTIFY, &n));
+	EXPECT_EQ(0, bal_config(&self->b)->notify_irq);
+	ASSERT_EQ(0, bal_sysfs_write(self->sysfs, "target_pages", 30));
+	EXPECT_EQ(0, notified(efd));
+	/* set again, then the VM goes with it: the teardown drops it */
+	n = (struct pvmm_balloon_notify){ .eventfd = efd, .irq = 7 };
+	ASSERT_EQ(0, vmm_ioctl(self->b.vm, PVMM_BALLOON_SET_NOTIFY, &n));
+	close(efd);
 }
 
 struct racer {

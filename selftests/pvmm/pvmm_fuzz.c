@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -419,8 +420,10 @@ static void fz_service_ctl(struct fz_thread *t, struct fz_vm *v)
 		PVMM_MMU_CONFIGURE, PVMM_MMU_GET_STATS, PVMM_MMU_GET_FRAME,
 		PVMM_SCHED_SET_WEIGHT, PVMM_SCHED_GET_INFO,
 		PVMM_BALLOON_SET_TARGET, PVMM_BALLOON_GET_INFO,
+		PVMM_BALLOON_SET_NOTIFY,
 		PVMM_CLOCK_DISRUPT, PVMM_CLOCK_SET_OFFSETS, PVMM_CLOCK_GET_INFO,
 	};
+	static int efd = -2;
 	__u64 buf[FZ_CTL_BYTES / 8];
 	unsigned long cmd = ctls[fz_below(t, FZ_ARRAY_SIZE(ctls))];
 	unsigned int i;
@@ -434,6 +437,13 @@ static void fz_service_ctl(struct fz_thread *t, struct fz_vm *v)
 	}
 	if (cmd == PVMM_BALLOON_SET_TARGET && fz_below(t, 2))
 		buf[0] = fz_below(t, FZ_MEM >> 12);
+	/* an eventfd, another fd or none, and an IRQ */
+	if (cmd == PVMM_BALLOON_SET_NOTIFY && fz_below(t, 2)) {
+		if (efd == -2)
+			efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		buf[0] = (__u32)(fz_below(t, 2) ? efd : (int)fz_below(t, 8) - 1) |
+			 (__u64)fz_below(t, 300) << 32;
+	}
 	if (cmd == PVMM_MMU_GET_FRAME && fz_below(t, 2))
 		buf[0] = fz_below(t, (FZ_MEM >> 12) + 4);
 	/* a number of no control, another size, a bad pointer */

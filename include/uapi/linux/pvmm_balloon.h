@@ -47,7 +47,9 @@ struct pvmm_balloon_config {
 	__u32 report_order;	/* REPORT ranges: at least 4 KiB << this */
 	__u64 target_pages;	/* the host wants this many 4 KiB pages */
 	__u64 ballooned_pages;	/* pages the host counts in the balloon */
-	__u64 reserved[5];
+	__u32 notify_irq;	/* the VMM raises it on a new target; 0: none */
+	__u32 reserved32;
+	__u64 reserved[4];
 };
 
 /* Tags as virtio-balloon's VIRTIO_BALLOON_S_* */
@@ -100,9 +102,31 @@ struct pvmm_balloon_info {
 	__u64 reserved[2];
 };
 
+/**
+ * struct pvmm_balloon_notify - PVMM_BALLOON_SET_NOTIFY: tell the guest at once
+ * @eventfd: an eventfd the host signals whenever the target changes (from
+ *           sysfs or PVMM_BALLOON_SET_TARGET), or -1 for none; a VMM binds
+ *           it to a guest interrupt, e.g. with KVM_IRQFD
+ * @irq: that interrupt's number in the guest, published in the config
+ *       record's @notify_irq (1 to 255; 0 with @eventfd -1); without it the
+ *       guest polls the record
+ * @reserved: must be 0
+ *
+ * Errors: -EINVAL (reserved bits, @irq out of range, or @irq 0 with an
+ * eventfd), -EBADF (@eventfd is no open file), and -EINVAL from the
+ * eventfd layer when the file is no eventfd.
+ */
+struct pvmm_balloon_notify {
+	__s32 eventfd;
+	__u32 irq;
+	__u64 reserved[3];
+};
+
 #define PVMM_BALLOON_SET_TARGET	_IOW(PVMM_IOCTL_MAGIC, PVMM_CTL_BALLOON + 0, \
 				     struct pvmm_balloon_target)
 #define PVMM_BALLOON_GET_INFO	_IOR(PVMM_IOCTL_MAGIC, PVMM_CTL_BALLOON + 1, \
 				     struct pvmm_balloon_info)
+#define PVMM_BALLOON_SET_NOTIFY	_IOW(PVMM_IOCTL_MAGIC, PVMM_CTL_BALLOON + 2, \
+				     struct pvmm_balloon_notify)
 
 #endif /* _UAPI_LINUX_PVMM_BALLOON_H */

@@ -13,6 +13,12 @@
  *                           +500 ppm host slew, switching the clocksource
  *                           (the vDSO plays no part in it)
  *   guest_bench overcommit  ops_per_s=N of a threaded workload
+ *   guest_bench balloon     inflate_ns=N punch_ns=N: a 256 MiB balloon
+ *                           from the VMM's target to the last page, and
+ *                           the VMM punching 256 MiB at once;
+ *                           report_bytes=N released by free page
+ *                           reporting within 2 s of freeing 256 MiB
+ *   guest_bench mmu         batch1_ns=N batch512_ns=N per PV MMU entry
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,12 +28,14 @@
 #include <sys/io.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <unistd.h>
 #include <x86intrin.h>
 #include <sys/mman.h>
 #include <linux/types.h>
 
 #include <linux/pvmm.h>
+#include <linux/pvmm_mmu.h>
 
 #include "guest_lib.h"
 
@@ -260,6 +268,155 @@ static double overcommit(void)
 	return r[1];
 }
 
+/*
+ * The balloon: from the VMM's new target (its own control, as a VMM sets
+ * it) to the last page released, against the VMM punching as much at
+ * once; then free page reporting.
+ */
+static int balloon_times(void)
+{
+	__s64 t, first = 0, inflate, punch, a0, a, r0, r, p0, p, b;
+	__s64 t90 = 0;
+
+	if (iopl(3) || balloon_to(0, 60000))
+		return 1;
+	reporting_settles();
+	if (host(TEST_MEMFD_FILL, 0))
+		return 1;
+	mem_snapshot(&a0, &r0, &p0);
+	t = mono_ns(CLOCK_MONOTONIC);
+	if (host(TEST_BALLOON_SET, PAGES(256 * MIB)))
+		return 1;
+	while ((b = vm_file(VM_BALLOONED)) != PAGES(256 * MIB)) {
+		if (b && !first)
+			first = mono_ns(CLOCK_MONOTONIC) - t;
+		if (mono_ns(CLOCK_MONOTONIC) - t > 60000000000LL)
+			return 1;
+	}
+	inflate = mono_ns(CLOCK_MONOTONIC) - t;
+	mem_snapshot(&a, &r, &p);
+	punch = host(TEST_PUNCH_NS, 256);
+	printf("guest: inflate_ns=%lld punch_ns=%lld\n", (long long)inflate,
+	       (long long)punch);
+	/* where the time goes, and what was released */
+	printf("guest: first_pages_ns=%lld released_mib=%lld memfd_drop_mib=%lld\n",
+	       (long long)first, (long long)((r - r0) / MIB),
+	       (long long)((a0 - a) / MIB));
+	if (balloon_to(0, 60000))
+		return 1;
+	/* 256 MiB used and freed: what the host has back 2 s later */
+	reporting_settles();
+	if (host(TEST_MEMFD_FILL, 0))
+		return 1;
+	a0 = host(TEST_MEMFD_BYTES, 0);
+	if (child_touches(256 * MIB))
+		return 1;
+	t = mono_ns(CLOCK_MONOTONIC);
+	do {
+		usleep(50000);
+		a = host(TEST_MEMFD_BYTES, 0);
+		if (!t90 && a0 - a >= 256 * MIB * 9 / 10)
+			t90 = mono_ns(CLOCK_MONOTONIC) - t;
+	} while (mono_ns(CLOCK_MONOTONIC) - t < 2000000000LL);
+	printf("guest: report_bytes=%lld\n", (long long)(a0 - a));
+	/* and when 90 % was back, if in 10 s */
+	while (!t90 && mono_ns(CLOCK_MONOTONIC) - t < 10000000000LL) {
+		usleep(50000);
+		if (a0 - host(TEST_MEMFD_BYTES, 0) >= 256 * MIB * 9 / 10)
+			t90 = mono_ns(CLOCK_MONOTONIC) - t;
+	}
+	printf("guest: report_90_ns=%lld\n", (long long)t90);
+	return 0;
+}
+
+/*
+ * The PV MMU from guest user space, as the host's pvmm_batch512: map 512
+ * pages writable in one L1 and unmap them, 512 entries a call or one. A
+ * tree of locked pages, pinned; the entry arrays need 8 KiB of contiguous
+ * guest-physical memory: two locked pages that happen to be adjacent.
+ */
+#define MMU_N		512
+#define MMU_POOL	256
+#define MMU_RWP		0x7ULL
+
+static __u64 mmu_status;
+
+static int mmu_call(__u64 gpa, __u64 n)
+{
+	return doorbell3(PVMM_MMU_CALL_BATCH, gpa, n, mmu_status) != (__s64)n;
+}
+
+static int mmu_batches(void)
+{
+	unsigned char *pool = locked_pages(MMU_POOL, 0);
+	unsigned char *data = locked_pages(MMU_N, 1);
+	struct pvmm_mmu_update *arr[2][2];
+	__u64 pfn[MMU_POOL], t[4], arr_gpa[2];
+	bool used[MMU_POOL] = {};
+	double one = 0, many = 0;
+	int found = 0, i, j, m, r;
+
+	if (!pool || !data || iopl(3))
+		return 1;
+	for (i = 0; i < MMU_POOL; i++)
+		pfn[i] = gpa_of(pool + i * 4096) >> 12;
+	/* the tree and the status word: the first pages */
+	for (i = 0; i < 4; i++)
+		t[i] = pfn[i] << 12;
+	mmu_status = (pfn[4] << 12) + 4096 - 8;
+	for (i = 5; i < MMU_POOL && found < 2; i++)
+		for (j = 5; j < MMU_POOL && !used[i]; j++)
+			if (!used[j] && pfn[i] && pfn[j] == pfn[i] + 1) {
+				arr[found][0] = (void *)(pool + i * 4096);
+				arr[found][1] = (void *)(pool + j * 4096);
+				arr_gpa[found++] = pfn[i] << 12;
+				used[i] = true;
+				used[j] = true;
+			}
+	if (found < 2) {
+		fprintf(stderr, "no two adjacent pages for the arrays\n");
+		return 1;
+	}
+	/* pin the L4, link L3, L2 and L1 */
+	arr[0][0][0] = (struct pvmm_mmu_update){
+		PVMM_MMU_EXT_CMD(PVMM_MMU_EXT_PIN_L4, t[0]), 0 };
+	for (i = 0; i < 3; i++)
+		arr[0][0][i + 1] = (struct pvmm_mmu_update){
+			t[i], t[i + 1] | MMU_RWP };
+	if (mmu_call(arr_gpa[0], 4))
+		return 1;
+	/* array 0 maps the 512 pages, array 1 unmaps them */
+	for (m = 0; m < 2; m++)
+		for (i = 0; i < MMU_N; i++) {
+			struct pvmm_mmu_update *u = &arr[m][i / 256][i % 256];
+
+			u->ptr = t[3] + 8 * i;
+			u->val = m ? 0 : gpa_of(data + 4096 * i) | MMU_RWP;
+		}
+	for (r = 0; r < 11; r++) {
+		double t0 = mono_ns(CLOCK_MONOTONIC);
+
+		for (m = 0; m < 2; m++)
+			for (i = 0; i < MMU_N; i++)
+				if (mmu_call(arr_gpa[m] + 16 * i, 1))
+					return 1;
+		one += (mono_ns(CLOCK_MONOTONIC) - t0) / (2.0 * MMU_N);
+		t0 = mono_ns(CLOCK_MONOTONIC);
+		for (int k = 0; k < 20; k++)
+			for (m = 0; m < 2; m++)
+				if (mmu_call(arr_gpa[m], MMU_N))
+					return 1;
+		many += (mono_ns(CLOCK_MONOTONIC) - t0) / (2.0 * MMU_N * 20);
+	}
+	/* the tree goes: the host's frame table is as it was */
+	arr[0][0][0] = (struct pvmm_mmu_update){
+		PVMM_MMU_EXT_CMD(PVMM_MMU_EXT_UNPIN, t[0]), 0 };
+	if (mmu_call(arr_gpa[0], 1))
+		return 1;
+	printf("guest: batch1_ns=%.1f batch512_ns=%.1f\n", one / 11, many / 11);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "clock")) {
@@ -300,6 +457,10 @@ int main(int argc, char **argv)
 		printf("guest: ops_per_s=%.1f\n", overcommit());
 		return 0;
 	}
-	fprintf(stderr, "usage: guest_bench clock|calls|drift|overcommit\n");
+	if (argc == 2 && !strcmp(argv[1], "balloon"))
+		return balloon_times();
+	if (argc == 2 && !strcmp(argv[1], "mmu"))
+		return mmu_batches();
+	fprintf(stderr, "usage: guest_bench clock|calls|drift|overcommit|balloon|mmu\n");
 	return 2;
 }

@@ -21,6 +21,13 @@ test)
 	/bin/guest_test
 	echo "# guest_test exit $?"
 	;;
+mem)
+	/bin/guest_mem_test
+	echo "# guest_mem_test exit $?"
+	# the guest kernel's own suite, run at boot: its cases, one level up
+	mount -t debugfs debugfs /sys/kernel/debug
+	sed -n 's/^    //p' /sys/kernel/debug/kunit/pvmm-mmu-guest/results
+	;;
 bench-pvmm1)
 	echo "guest: clocksource $(cat $cs)"
 	/bin/guest_bench clock
@@ -30,6 +37,22 @@ bench-pvmm1)
 bench-pvmm2|bench-pvmm3)
 	echo "guest: clocksource $(cat $cs)"
 	/bin/guest_bench clock
+	;;
+demo-mem)
+	# a file in tmpfs the host sees as memory, then freed; the host's
+	# operator sets a balloon meanwhile
+	memfree() { echo "guest: MemFree $(($(sed -n 's/^MemFree: *\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024)) MiB"; }
+	memfree
+	dd if=/dev/zero of=/tmp/fill bs=1M count=96 2>/dev/null
+	echo "guest: 96 MiB written"
+	sleep 5
+	rm /tmp/fill
+	echo "guest: file deleted"
+	for i in 1 2 3 4 5 6 7 8; do sleep 3; memfree; done
+	;;
+bench-mem)
+	/bin/guest_bench balloon
+	/bin/guest_bench mmu
 	;;
 bench-overcommit)
 	echo "guest: $(nproc) vCPUs, clocksource $(cat $cs)"
