@@ -315,7 +315,11 @@ demo)
 		done
 		log "\$ pvmmctl show $vm"
 		pvmmctl show "$vm" >$out 2>&1
-		log "host: $(host_mem); the guest's MemFree is 128 MiB lower (below)"
+		log "host: $(host_mem): the guest gave 128 MiB of free pages it had"
+		log "      already reported (released_bytes counts only what was still"
+		log "      backed); the balloon keeps it from using them: its MemFree"
+		log "      drops by 128 MiB (below) until the target goes"
+		sleep 6
 		log "\$ pvmmctl balloon $vm 0"
 		pvmmctl balloon "$vm" 0 >$out 2>&1
 		wait $gpid

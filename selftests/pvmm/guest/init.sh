@@ -48,7 +48,7 @@ demo-mem)
 	sleep 5
 	rm /tmp/fill
 	echo "guest: file deleted"
-	for i in 1 2 3 4 5 6 7 8; do sleep 3; memfree; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 2; memfree; done
 	;;
 bench-mem)
 	/bin/guest_bench balloon
