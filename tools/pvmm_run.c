@@ -1172,6 +1172,19 @@ int main(int argc, char **argv)
 	for (int i = 0; i < vmm.nr_vcpus; i++)
 		fprintf(stderr, "pvmm_run: vcpu%d: %lu pvmm calls, %lu continued\n",
 			i, vmm.vcpus[i].calls, vmm.vcpus[i].again);
+	/* a guest that ran out of time: where each vCPU was */
+	if (vmm.exit_code == 3)
+		for (int i = 0; i < vmm.nr_vcpus; i++) {
+			struct kvm_mp_state mp = { 0 };
+			struct kvm_regs r = { 0 };
+
+			ioctl(vmm.vcpus[i].fd, KVM_GET_REGS, &r);
+			ioctl(vmm.vcpus[i].fd, KVM_GET_MP_STATE, &mp);
+			fprintf(stderr, "pvmm_run: vcpu%d: rip %#llx rsp %#llx",
+				i, r.rip, r.rsp);
+			fprintf(stderr, " rflags %#llx, mp_state %u\n", r.rflags,
+				mp.mp_state);
+		}
 	fprintf(stderr, "pvmm_run: %lu PV MMU flush sets; exit %d\n",
 		vmm.flush_sets, vmm.exit_code);
 	return vmm.exit_code;
