@@ -30,7 +30,6 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <unistd.h>
-#include <x86intrin.h>
 #include <sys/mman.h>
 #include <linux/types.h>
 
@@ -39,21 +38,8 @@
 
 #include "guest_lib.h"
 
-static inline __u64 bench_rdtsc(void)
-{
-	_mm_lfence();		/* as the vDSO's rdtsc_ordered() */
-	return __rdtsc();
-}
-
-/* x86 keeps loads in order: only the compiler must not reorder them */
-static inline void bench_rmb(void)
-{
-	__asm__ __volatile__("" ::: "memory");
-}
-
-#define PVMM_CLOCK_RDTSC()	bench_rdtsc()
-#define PVMM_CLOCK_RMB()	bench_rmb()
-#include <pvmm/clock_reader.h>
+/* libpvmm's user-space clock reader, as the host's selftests use it */
+#include "libpvmm.h"
 
 #define CS_FILE "/sys/devices/system/clocksource/clocksource0/current_clocksource"
 
