@@ -239,26 +239,39 @@ bench)
 		# boot-to-boot speed that the line above carries.
 		awk 'NF == 3 { k += ($1 + $3) / 2; p += $2; n++ }
 			END { if (n == 3 && k) printf "bench: guest_clock_record ratio=%.3f target=1.05\n", p / k }' /tmp/records >$out
-		sed -n 's/^guest: drift_pvmm_ns=\([0-9]*\) drift_kvm_ns=\([0-9]*\)/\1 \2/p' /tmp/guest.pvmm |
-		awk '$2 { printf "bench: guest_clock_drift ratio=%.3f target=0.05\n", $1 / $2 }' >$out
+		# Each end of a drift is the best of 32 reads of the host's
+		# clock through the VMM; bound_* is how far it may be off.
+		sed -n 's/^guest: drift_pvmm_ns=\([0-9]*\) drift_kvm_ns=\([0-9]*\) bound_pvmm_ns=\([0-9]*\) bound_kvm_ns=\([0-9]*\)/\1 \2 \3 \4/p' \
+			/tmp/guest.pvmm |
+		awk '$2 { printf "# guest_clock_drift: pvmm-clock %.0f us +- %.0f, kvm-clock %.0f us +- %.0f\n", $1 / 1e3, $3 / 1e3, $2 / 1e3, $4 / 1e3
+			printf "bench: guest_clock_drift ratio=%.3f target=0.05\n", $1 / $2 }' >$out
 		sed -n 's/^guest: call_ns=\([0-9.]*\) hypercall_ns=\([0-9.]*\)/\1 \2/p' /tmp/guest.pvmm |
 		awk '$2 { printf "bench: guest_call ratio=%.3f target=2.0\n", $1 / $2 }' >$out
 		# 4 vCPUs over host CPUs 1-2 with a busy host thread on CPU 1:
 		# the scheduling service on, then off (KVM's own steal time
-		# and PV features, as a VMM without pvmm gives them).
+		# and PV features, as a VMM without pvmm gives them). One
+		# boot's figure differs from the next one's by more than the
+		# target's margin, so three pairs of boots and the median of
+		# their ratios.
 		taskset -c 1 sh -c 'while :; do :; done' &
 		hog=$!
 		g_vcpus=4 g_cpus=1,2
-		for svc in clock,sched clock; do
-			g_services=$svc
-			guest_boot bench-overcommit
-			sed 's/^/# /' /tmp/guest.out >$out
-			echo "$(sed -n 's/^guest: ops_per_s=//p' /tmp/guest.out)" >>/tmp/overcommit
+		for pair in 1 2 3; do
+			for svc in clock,sched clock; do
+				g_services=$svc
+				guest_boot bench-overcommit
+				sed 's/^/# /' /tmp/guest.out >$out
+				printf '%s ' "$(sed -n 's/^guest: ops_per_s=//p' /tmp/guest.out)" >>/tmp/overcommit
+			done
+			echo >>/tmp/overcommit
 		done
 		g_vcpus= g_cpus= g_services=
 		kill $hog
-		awk 'NR == 1 { on = $1 } NR == 2 { off = $1 }
-			END { if (on && off) printf "bench: guest_overcommit ratio=%.3f target=1.15\n", on / off }' /tmp/overcommit >$out
+		awk 'NF == 2 && $2 { r[++n] = $1 / $2
+			printf "# guest_overcommit pair %d: %s against %s ops/s, %.3f\n", n, $1, $2, r[n] }
+			END { if (n != 3) exit
+			for (i = 1; i <= 3; i++) for (j = i + 1; j <= 3; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+			printf "bench: guest_overcommit ratio=%.3f target=1.15\n", r[2] }' /tmp/overcommit >$out
 		# The memory services: a 512 MiB guest with 2 vCPUs.
 		g_vcpus=2 g_mib=512 g_services=balloon,mmu
 		guest_boot bench-mem

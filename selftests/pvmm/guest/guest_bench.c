@@ -11,7 +11,8 @@
  *   guest_bench calls       call_ns=N hypercall_ns=N
  *   guest_bench drift       drift_pvmm_ns=N drift_kvm_ns=N, over 10 s of a
  *                           +500 ppm host slew, switching the clocksource
- *                           (the vDSO plays no part in it)
+ *                           (the vDSO plays no part in it), and how far
+ *                           each may be off: bound_*_ns=N
  *   guest_bench overcommit  ops_per_s=N of a threaded workload
  *   guest_bench balloon     inflate_ns=N punch_ns=N: a 256 MiB balloon
  *                           from the VMM's target to the last page, and
@@ -424,19 +425,21 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "drift")) {
-		__s64 pv, kvm;
+		__s64 pv, kvm, pv_bound, kvm_bound;
 
 		if (ioperm(TEST_PORT, 12, 1)) {
 			perror("ioperm");
 			return 1;
 		}
-		pv = drift_under_slew(500, 10);
+		pv = drift_under_slew(500, 10, &pv_bound);
 		if (write_str(CS_FILE, "kvm-clock"))
 			return 1;
-		kvm = drift_under_slew(500, 10);
+		kvm = drift_under_slew(500, 10, &kvm_bound);
 		write_str(CS_FILE, "pvmm-clock");
-		printf("guest: drift_pvmm_ns=%lld drift_kvm_ns=%lld\n",
+		printf("guest: drift_pvmm_ns=%lld drift_kvm_ns=%lld ",
 		       (long long)pv, (long long)kvm);
+		printf("bound_pvmm_ns=%lld bound_kvm_ns=%lld\n",
+		       (long long)pv_bound, (long long)kvm_bound);
 		return pv < 0 || kvm < 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "overcommit")) {
