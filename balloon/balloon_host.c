@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
+#include <pvmm/compat_v6_1_v6_12.h>
 #include <pvmm/record.h>
 #include <pvmm/service.h>
 
@@ -85,7 +86,7 @@ static int pvmm_balloon_zap(u64 uaddr, u64 len, u64 *released)
 	    !(vma->vm_flags & (VM_SHARED | VM_LOCKED | VM_HUGETLB |
 			       VM_PFNMAP | VM_IO))) {
 		before = get_mm_counter(mm, MM_ANONPAGES);
-		zap_page_range(vma, uaddr, len);
+		pvmm_zap_page_range(vma, uaddr, len);
 		after = get_mm_counter(mm, MM_ANONPAGES);
 		*released = before > after ? (before - after) << PAGE_SHIFT : 0;
 		r = 0;
@@ -326,7 +327,7 @@ static void pvmm_balloon_set_target(struct pvmm_balloon_vm *bvm, u64 pages)
 		bvm->target = pages;
 		pvmm_balloon_publish(bvm);
 		if (bvm->notify)
-			eventfd_signal(bvm->notify, 1);
+			pvmm_eventfd_signal(bvm->notify);
 	}
 	mutex_unlock(&bvm->lock);
 }

@@ -10,6 +10,8 @@
 #include <linux/sched/mm.h>
 #include <linux/uaccess.h>
 
+#include <pvmm/compat_v6_1_v6_12.h>
+
 #include "hub.h"
 
 atomic_long_t pvmm_pinned_pages = ATOMIC_LONG_INIT(0);
@@ -287,9 +289,9 @@ static int pvmm_gpage_pin(struct pvmm_gpage *gp)
 	for (tries = 0;; tries++) {
 		seq = mmu_interval_read_begin(&gp->mni);
 		mmap_read_lock(vm->mm);
-		n = pin_user_pages_remote(vm->mm, uaddr, 1,
-					  FOLL_WRITE | FOLL_LONGTERM, &page,
-					  NULL, NULL);
+		n = pvmm_pin_user_pages_remote(vm->mm, uaddr, 1,
+					       FOLL_WRITE | FOLL_LONGTERM,
+					       &page, NULL);
 		mmap_read_unlock(vm->mm);
 		if (n != 1) {
 			r = n < 0 ? n : -EFAULT;

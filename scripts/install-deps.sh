@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(gcc make bc flex bison python3 kmod cpio gzip xz-utils sparse libelf-dev libssl-dev
-      linux-headers-amd64 linux-source-6.1 qemu-system-x86 busybox-static rsync)
+      linux-headers-amd64 linux-source-6.1 qemu-system-x86 busybox-static rsync debootstrap)
 need=()
 for p in "${pkgs[@]}"; do
 	dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")

@@ -27,7 +27,9 @@
 # PVMM_VM_BOOT_STALL (seconds to reach user space, else one more boot,
 # default 180),
 # PVMM_VM_SMP (default 4),
-# PVMM_VM_APPEND (more kernel command line), PVMM_VM_LOGDIR (keep logs).
+# PVMM_VM_APPEND (more kernel command line), PVMM_VM_LOGDIR (keep logs),
+# PVMM_LANE (6.1, the default: the host's headers and Debian 12's image; 6.12:
+# Debian 13's headers, compiler and image from scripts/trixie.sh).
 set -euo pipefail
 
 mode=${1:-test}
@@ -42,9 +44,19 @@ mkdir -p "$cache"
 
 "$top/scripts/install-deps.sh" >&2
 
-kdir=$("$top/scripts/kdir.sh")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# The lane: Debian 12's 6.1 (the host's headers and compiler) or Debian
+# 13's 6.12 LTS (both from a trixie root, scripts/trixie.sh).
+lane=${PVMM_LANE:-6.1}
+case $lane in
+6.1)	kdir=$("$top/scripts/kdir.sh") ;;
+6.12)	kdir=$("$top/scripts/trixie.sh" kdir) ;;
+*)	echo "vm-run: PVMM_LANE is 6.1 or 6.12" >&2; exit 2 ;;
+esac
 kver=$(basename "$(readlink -f "$kdir")"); kver=${kver#linux-headers-}
 img=$cache/image-$kver
+[ "$lane" = 6.1 ] || img=$("$top/scripts/trixie.sh" image)
 vmlinuz=${PVMM_VM_KERNEL:-$img/boot/vmlinuz-$kver}
 if [ -n "${PVMM_VM_KERNEL:-}" ]; then
 	kver=$(cat "$kdir/include/config/kernel.release")
@@ -58,7 +70,13 @@ elif [ ! -f "$vmlinuz" ]; then
 fi
 
 echo "vm-run: building modules and test programs against $kver" >&2
-make -s -C "$top" KDIR="$kdir" modules >&2
+mkdir -p "$work/ko"
+if [ "$lane" = 6.1 ]; then
+	make -s -C "$top" KDIR="$kdir" modules >&2
+	find "$top" -name '*.ko' -not -path '*/.git/*' -exec cp {} "$work/ko/" \;
+else
+	"$top/scripts/trixie.sh" modules "$work/ko" >&2
+fi
 make -s -C "$top/tools" >&2
 # The kselftests as the kernel builds and installs them, from the grafted
 # tree: run_kselftest.sh, kselftest-list.txt and pvmm/ with the programs.
@@ -69,8 +87,6 @@ rm -rf "$ksft"
 make -s -C "$src/tools/testing/selftests" TARGETS=pvmm \
 	INSTALL_PATH="$ksft" install >&2
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/pvmm}
 # The real guest (not the debug kernel's lane: it has no KVM): its
@@ -81,13 +97,20 @@ if [ -z "${PVMM_VM_KERNEL:-}" ] && [ "${PVMM_GUEST:-1}" != 0 ]; then
 	mkdir -p "$root/guest" "$root/lib/kvm"
 	cp "${PVMM_GUEST_KERNEL:-$("$top/scripts/guest-kernel.sh")}" "$root/guest/bzImage"
 	"$top/scripts/guest-initramfs.sh" "$root/guest/initrd.gz"
+	# Debian 13 keeps its modules in /usr/lib and xz-compressed
 	kmods=$img/lib/modules/$kver/kernel
-	cp "$kmods/virt/lib/irqbypass.ko" "$kmods/drivers/crypto/ccp/ccp.ko" \
-		"$kmods/arch/x86/kvm/kvm.ko" "$kmods/arch/x86/kvm/kvm-amd.ko" \
-		"$root/lib/kvm/"
+	[ -d "$kmods" ] || kmods=$img/usr/lib/modules/$kver/kernel
+	for m in virt/lib/irqbypass drivers/crypto/ccp/ccp arch/x86/kvm/kvm \
+		 arch/x86/kvm/kvm-amd; do
+		if [ -f "$kmods/$m.ko" ]; then
+			cp "$kmods/$m.ko" "$root/lib/kvm/"
+		else
+			xz -dc "$kmods/$m.ko.xz" >"$root/lib/kvm/$(basename "$m").ko"
+		fi
+	done
 fi
 cp /bin/busybox "$root/bin/busybox"
-find "$top" -name '*.ko' -not -path '*/.git/*' -exec cp {} "$root/lib/pvmm/" \;
+cp "$work"/ko/*.ko "$root/lib/pvmm/"
 cp -a "$ksft" "$root/kselftest"
 cp "$top/tools/pvmm_demo" "$top/tools/pvmmctl" "$top/tools/pvmm_run" "$ksft/pvmm/pvmm_fuzz" \
 	"$ksft/pvmm/pvmm_as_user" "$root/bin/"

@@ -23,9 +23,9 @@
 #include <asm/barrier.h>
 #include <asm/paravirt.h>
 #include <asm/pvclock.h>
-#include <asm/kvmclock.h>
 #include <asm/tsc.h>
 
+#include <pvmm/compat_v6_1_v6_12.h>
 #include <pvmm/guest.h>
 
 #define PVMM_CLOCK_RDTSC()	rdtsc_ordered()
@@ -80,13 +80,27 @@ static int pvmm_clock_cs_enable(struct clocksource *cs)
 	return 0;
 }
 
-static bool pvmm_clock_kvm_vdso(void)
+/* kvmclock's own parameter, read here too: every early_param of it runs */
+static bool pvmm_clock_kvm_vsyscall __initdata = true;
+
+static int __init pvmm_clock_no_kvm_vsyscall(char *arg)
 {
-#ifdef CONFIG_KVM_GUEST
-	return kvm_clock.vdso_clock_mode == VDSO_CLOCKMODE_PVCLOCK;
-#else
-	return false;
-#endif
+	pvmm_clock_kvm_vsyscall = false;
+	return 0;
+}
+early_param("no-kvmclock-vsyscall", pvmm_clock_no_kvm_vsyscall);
+
+/*
+ * Whether kvm-clock's vDSO reads the page pvclock_set_pvti_cpu0_va()
+ * named: kvmclock's own test (it named one, the vsyscall is not turned
+ * off, its CPU 0 record is stable). kvm_clock itself is static from 6.2.
+ */
+static bool __init pvmm_clock_kvm_vdso(void)
+{
+	struct pvclock_vsyscall_time_info *pvti = pvclock_get_pvti_cpu0_va();
+
+	return pvti && pvmm_clock_kvm_vsyscall &&
+	       pvclock_read_flags(&pvti->pvti) & PVCLOCK_TSC_STABLE_BIT;
 }
 
 /*
@@ -146,7 +160,7 @@ static int pvmm_clock_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff || size > PAGE_ALIGN(pvmm_clock_recs_size) ||
 	    vma->vm_flags & VM_WRITE)
 		return -EINVAL;
-	vma->vm_flags &= ~VM_MAYWRITE;
+	pvmm_vm_flags_clear(vma, VM_MAYWRITE);
 	return remap_pfn_range(vma, vma->vm_start,
 			       virt_to_phys(pvmm_clock_recs) >> PAGE_SHIFT,
 			       size, vma->vm_page_prot);

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel APIs pvmm uses that changed between 6.1 and 6.12 LTS: each
+ * is the newer form under a pvmm_ name, so that the services call one API
+ * and no #ifdef stands in them. Each entry names the mainline change.
+ */
+#ifndef _PVMM_COMPAT_V6_1_V6_12_H
+#define _PVMM_COMPAT_V6_1_V6_12_H
+
+#include <linux/eventfd.h>
+#include <linux/mm.h>
+#include <linux/version.h>
+
+/*
+ * 6.3, "mm: introduce vma->vm_flags wrapper functions": vm_flags became
+ * read-only; writers call vm_flags_set()/vm_flags_clear(), which also
+ * mark the VMA as written for per-VMA locking (6.4).
+ */
+static inline void pvmm_vm_flags_clear(struct vm_area_struct *vma,
+				       unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/*
+ * 6.3, "mm: remove zap_page_range and create zap_vma_pages": a range
+ * within one VMA is zapped, and exported, as zap_page_range_single().
+ */
+static inline void pvmm_zap_page_range(struct vm_area_struct *vma,
+				       unsigned long start, unsigned long len)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	zap_page_range_single(vma, start, len, NULL);
+#else
+	zap_page_range(vma, start, len);
+#endif
+}
+
+/*
+ * 6.5, "mm/gup: remove vmas parameter from pin_user_pages_remote()": the
+ * VMAs were never wanted here.
+ */
+static inline long pvmm_pin_user_pages_remote(struct mm_struct *mm,
+					      unsigned long start,
+					      unsigned long nr_pages,
+					      unsigned int gup_flags,
+					      struct page **pages, int *locked)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     locked);
+#else
+	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     NULL, locked);
+#endif
+}
+
+/*
+ * 6.8, "eventfd: simplify eventfd_signal()": every caller added 1, so the
+ * count went.
+ */
+static inline void pvmm_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
+#endif /* _PVMM_COMPAT_V6_1_V6_12_H */
