@@ -10,11 +10,12 @@
 #   make test            kunit + vm-test (the README's test command)
 #   make demo            boot the test VM and show each service working
 #   make bench           benchmarks in the test VM, as ratios
+#   make dkms-deb        the pvmm-dkms package (debian/, dh_dkms)
 
 # The default kernel build tree is defined once, in scripts/kdir.sh.
 KDIR ?= $(shell KERNELRELEASE=$(KERNELRELEASE) $(CURDIR)/scripts/kdir.sh)
 
-.PHONY: all modules clean lint graft-build kunit selftests vm-test vm-test-debug test demo bench
+.PHONY: all modules clean lint graft-build kunit selftests vm-test vm-test-debug test demo bench dkms-deb
 
 all: modules
 
@@ -54,3 +55,6 @@ demo:
 
 bench:
 	KDIR=$(KDIR) scripts/vm-run.sh bench
+
+dkms-deb:
+	scripts/dkms-deb.sh

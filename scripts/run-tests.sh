@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The project's test command (make test): lint, the x86_64 graft build,
-# the KUnit suites under UML, the kselftests in the test VM, and the debug
-# lane (the kselftests and the fuzzer on a lockdep/KASAN/UBSAN kernel).
+# The project's test command (make test): lint, the x86_64 graft builds
+# (6.1 and 6.12), the KUnit suites under UML, the kselftests with the real
+# guest in a test VM of each kernel (Debian 12's 6.1, Debian 13's 6.12
+# LTS), and the debug lane (the kselftests and the fuzzer on a 6.1
+# lockdep/KASAN/UBSAN kernel).
 # Ends with "N passed, N failed" over all KUnit, kselftest and fuzzer
 # cases; exits non-zero on any failure.
 set -uo pipefail
@@ -19,16 +21,22 @@ echo "=== lint (W=1, sparse, checkpatch --strict)"
 "$top/scripts/lint.sh" >"$logs/lint" 2>&1 || rc=1
 grep -vE '^\s+(CC|LD|CHECK|BTF|MODPOST)|^Skipping|^make' "$logs/lint"
 
-echo "=== graft build (x86_64 tree: host modules and guest halves)"
-"$top/scripts/graft-build.sh" >"$logs/graft" 2>&1 || rc=1
-grep -vE '^graft-build:   ' "$logs/graft" | tail -n 20
+for lane in 6.1 6.12; do
+	echo "=== graft build (x86_64 $lane tree: host modules and guest halves)"
+	PVMM_LANE=$lane "$top/scripts/graft-build.sh" >"$logs/graft" 2>&1 || rc=1
+	grep -vE '^graft-build:   ' "$logs/graft" | tail -n 20
+done
 
 echo "=== KUnit (UML, grafted tree)"
 "$top/scripts/kunit.sh" 2>&1 | tee "$logs/kunit" | grep -E '^\[.*\] (\[|=|Testing)|^kunit:'
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 
-echo "=== kselftests (test VM)"
+echo "=== kselftests (test VM, Debian 12's 6.1; KVM and the real guest's kernel 6.1)"
 "$top/scripts/vm-run.sh" test 2>&1 | tee "$logs/vm"
+[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+
+echo "=== kselftests (test VM, Debian 13's 6.12 LTS; KVM and the real guest's kernel 6.12)"
+PVMM_LANE=6.12 "$top/scripts/vm-run.sh" test 2>&1 | tee "$logs/vm-6.12"
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 
 # The debug lane: the same kselftests, then the fuzzer for
@@ -48,13 +56,17 @@ sp=$(count kselftest 1 "$logs/vm"); sf=$(count kselftest 2 "$logs/vm")
 # a suite that printed no count failed as a whole
 [ -n "$kp" ] || { kp=0; kf=$(( ${kf:-0} + 1 )); rc=1; }
 [ -n "$sp" ] || { sp=0; sf=$(( ${sf:-0} + 1 )); rc=1; }
+tp=$(count kselftest 1 "$logs/vm-6.12"); tf=$(count kselftest 2 "$logs/vm-6.12")
+[ -n "$tp" ] || { tp=0; tf=$(( ${tf:-0} + 1 )); rc=1; }
+sp=$((sp + tp)); sf=$((sf + tf))
 if [ "${PVMM_DEBUG_LANE:-1}" != 0 ]; then
 	dp=$(count kselftest 1 "$logs/vm-debug"); df=$(count kselftest 2 "$logs/vm-debug")
 	[ -n "$dp" ] || { dp=0; df=$(( ${df:-0} + 1 )); rc=1; }
 	sp=$((sp + dp)); sf=$((sf + df))
 fi
 skips() { sed -nE 's/^(kselftest|kunit): .*, ([0-9]+) skipped$/\2/p' "$1" 2>/dev/null | tail -n1; }
-ss=$(( $(skips "$logs/kunit" || true) + $(skips "$logs/vm" || true) + 0 ))
+ss=$(( $(skips "$logs/kunit" || true) + $(skips "$logs/vm" || true) + \
+	$(skips "$logs/vm-6.12" || true) + 0 ))
 [ "${PVMM_DEBUG_LANE:-1}" = 0 ] || ss=$(( ss + $(skips "$logs/vm-debug" || true) + 0 ))
 echo "$((kp + sp)) passed, $((kf + sf)) failed, $ss skipped"
 exit $rc

@@ -57,9 +57,20 @@ log "1..$(( $(echo $modules | wc -w) * 2 ))"
 # offline, only this CPU runs through the patch.
 cpus=$(ls -d /sys/devices/system/cpu/cpu[1-9]* 2>/dev/null)
 for c in $cpus; do echo 0 >$c/online; done
-for m in $modules; do
-	insmod /lib/pvmm/$m.ko; tap $? "vm: insmod $m"
-done
+if [ -f "/lib/modules/$(uname -r)/modules.dep" ]; then
+	# The modules the pvmm-dkms package built (scripts/dkms-check.sh),
+	# where depmod put them: modprobe of a service loads the hub first.
+	modprobe pvmm_sched; tap $? "vm: modprobe pvmm_sched (package)"
+	[ -d /sys/module/pvmm ]; tap $? "vm: modprobe pvmm_sched loaded the hub pvmm"
+	for m in pvmm_clock pvmm_balloon pvmm_mmu; do
+		modprobe $m; tap $? "vm: modprobe $m (package)"
+	done
+	insmod /lib/pvmm/pvmm_test.ko; tap $? "vm: insmod pvmm_test"
+else
+	for m in $modules; do
+		insmod /lib/pvmm/$m.ko; tap $? "vm: insmod $m"
+	done
+fi
 for c in $cpus; do echo 1 >$c/online; done
 # the modules' symbols, for vm-stuck.py
 grep '\[pvmm' /proc/kallsyms >/dev/ttyS2
