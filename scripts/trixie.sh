@@ -8,8 +8,8 @@
 #
 #   root                 the root's path, made and filled on first use
 #   kdir                 the 6.12 headers' build tree inside it
-#   run CMD...           CMD in the root (proc, sys and dev mounted in a
-#                        private mount namespace: nothing to clean up)
+#   run CMD...           CMD in the root (proc, sys and dev mounted for it,
+#                        scripts/root-run.sh)
 #   modules DIR [ARGS]   build the modules against 6.12 with make ARGS
 #                        (W=1 C=2 for the lint), fail on any warning,
 #                        copy the .ko files into DIR
@@ -22,14 +22,9 @@ cache=${PVMM_CACHE:-$HOME/.cache/pvmm}
 root=$cache/root-trixie
 pkgs="gcc make bc kmod sparse libelf-dev linux-headers-amd64 flex bison libssl-dev cpio xz-utils"
 
-in_root() {
-	unshare --mount --propagation private /bin/sh -c '
-		r=$1; shift
-		mount -t proc proc "$r/proc" && mount -t sysfs sysfs "$r/sys" &&
-		mount --rbind /dev "$r/dev" &&
-		exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-			HOME=/root DEBIAN_FRONTEND=noninteractive "$@"' sh "$root" "$@"
-}
+# shellcheck source=root-run.sh
+. "$top/scripts/root-run.sh"
+in_root() { root_run "$root" "$@"; }
 
 make_root() {
 	local mirror
