@@ -11,11 +11,13 @@
 #   make demo            boot the test VM and show each service working
 #   make bench           benchmarks in the test VM, as ratios
 #   make dkms-deb        the pvmm-dkms package (debian/, dh_dkms)
+#   make dkms-check      that package installed and removed in bare bookworm
+#                        and trixie roots
 
 # The default kernel build tree is defined once, in scripts/kdir.sh.
 KDIR ?= $(shell KERNELRELEASE=$(KERNELRELEASE) $(CURDIR)/scripts/kdir.sh)
 
-.PHONY: all modules clean lint graft-build kunit selftests vm-test vm-test-debug test demo bench dkms-deb
+.PHONY: all modules clean lint graft-build kunit selftests vm-test vm-test-debug test demo bench dkms-deb dkms-check
 
 all: modules
 
@@ -58,3 +60,8 @@ bench:
 
 dkms-deb:
 	scripts/dkms-deb.sh
+
+dkms-check:
+	d=$$(mktemp -d) && deb=$$(scripts/dkms-deb.sh $$d) && \
+	scripts/dkms-check.sh bookworm $$deb $$d/bookworm && \
+	scripts/dkms-check.sh trixie $$deb $$d/trixie; rc=$$?; rm -rf $$d; exit $$rc
