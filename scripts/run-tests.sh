@@ -35,7 +35,7 @@ echo "=== kselftests (test VM, Debian 12's 6.1; KVM and the real guest's kernel 
 "$top/scripts/vm-run.sh" test 2>&1 | tee "$logs/vm"
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 
-echo "=== kselftests (test VM, Debian 13's 6.12 LTS; KVM and the real guest's kernel 6.12)"
+echo "=== kselftests (test VM, Debian 13's 6.12 LTS and its KVM; the real guest's kernel 6.1)"
 PVMM_LANE=6.12 "$top/scripts/vm-run.sh" test 2>&1 | tee "$logs/vm-6.12"
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 
