@@ -2,14 +2,14 @@
 /*
  * The kernel APIs pvmm uses that changed between 6.1 and 6.12 LTS: each
  * is the newer form under a pvmm_ name, so that the services call one API
- * and no #ifdef stands in them. Each entry names the mainline change.
+ * and no #ifdef stands in them. Each entry names the mainline change;
+ * Kbuild finds which form the headers have (PVMM_HAVE_*).
  */
 #ifndef _PVMM_COMPAT_V6_1_V6_12_H
 #define _PVMM_COMPAT_V6_1_V6_12_H
 
 #include <linux/eventfd.h>
 #include <linux/mm.h>
-#include <linux/version.h>
 
 /*
  * 6.3, "mm: introduce vma->vm_flags wrapper functions": vm_flags became
@@ -19,7 +19,7 @@
 static inline void pvmm_vm_flags_clear(struct vm_area_struct *vma,
 				       unsigned long flags)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#ifdef PVMM_HAVE_VM_FLAGS_CLEAR
 	vm_flags_clear(vma, flags);
 #else
 	vma->vm_flags &= ~flags;
@@ -33,7 +33,7 @@ static inline void pvmm_vm_flags_clear(struct vm_area_struct *vma,
 static inline void pvmm_zap_page_range(struct vm_area_struct *vma,
 				       unsigned long start, unsigned long len)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#ifndef PVMM_HAVE_ZAP_PAGE_RANGE
 	zap_page_range_single(vma, start, len, NULL);
 #else
 	zap_page_range(vma, start, len);
@@ -50,7 +50,7 @@ static inline long pvmm_pin_user_pages_remote(struct mm_struct *mm,
 					      unsigned int gup_flags,
 					      struct page **pages, int *locked)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#ifndef PVMM_HAVE_GUP_VMAS
 	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
 				     locked);
 #else
@@ -65,7 +65,7 @@ static inline long pvmm_pin_user_pages_remote(struct mm_struct *mm,
  */
 static inline void pvmm_eventfd_signal(struct eventfd_ctx *ctx)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#ifdef PVMM_HAVE_EVENTFD_SIGNAL_1
 	eventfd_signal(ctx);
 #else
 	eventfd_signal(ctx, 1);
