@@ -2,7 +2,8 @@
 #
 # Out-of-tree build of the pvmm modules, and the project's test entry points.
 #   make                 build the modules against KDIR
-#   make lint            W=1, sparse (C=2) and checkpatch --strict; fails on any finding
+#   make lint            W=1, sparse (C=2), checkpatch --strict and the docs; fails on any finding
+#   make docs            Documentation/pvmm through the kernel's make htmldocs
 #   make graft-build     build the sources grafted into an x86_64 kernel tree
 #   make kunit           KUnit suites under UML, in a grafted Debian source tree
 #   make selftests       static selftest and tool binaries
@@ -17,7 +18,7 @@
 # The default kernel build tree is defined once, in scripts/kdir.sh.
 KDIR ?= $(shell KERNELRELEASE=$(KERNELRELEASE) $(CURDIR)/scripts/kdir.sh)
 
-.PHONY: all modules clean lint graft-build kunit selftests vm-test vm-test-debug test demo bench dkms-deb dkms-check
+.PHONY: all modules clean lint graft-build kunit selftests vm-test vm-test-debug test demo bench dkms-deb dkms-check docs
 
 all: modules
 
@@ -32,6 +33,9 @@ clean:
 
 lint:
 	KDIR=$(KDIR) scripts/lint.sh
+
+docs:
+	scripts/docs.sh
 
 graft-build:
 	scripts/graft-build.sh

@@ -34,6 +34,16 @@ int pvmm_guest_uptr(struct pvmm_vm *vm, u64 gpa, size_t len,
 	return r;
 }
 
+/**
+ * pvmm_memslots_each() - visit every memslot of a VM
+ * @vm: the VM
+ * @fn: called with @priv and each slot's guest-physical base and size, in
+ *      address order, under the memslots' SRCU: it must not sleep
+ * @priv: passed to @fn
+ *
+ * Return: 0 when @fn returned 0 for every slot, else the first non-zero
+ * value @fn returned (the walk stops there).
+ */
 int pvmm_memslots_each(struct pvmm_vm *vm,
 		       int (*fn)(void *priv, u64 gpa, u64 size), void *priv)
 {
@@ -50,6 +60,18 @@ int pvmm_memslots_each(struct pvmm_vm *vm,
 }
 EXPORT_SYMBOL_GPL(pvmm_memslots_each);
 
+/**
+ * pvmm_read_guest() - copy from guest memory
+ * @vm: the VM
+ * @gpa: guest-physical address of the first byte
+ * @data: kernel buffer of @len bytes
+ * @len: bytes to copy; the range must lie inside one memslot
+ *
+ * Context: process context of one of the VMM's own threads (a forwarded
+ * call or an ioctl): the copy goes through the VMM's mapping and may fault.
+ * Return: 0, -EINVAL (empty range) or -EFAULT (outside the memslots, or
+ * not readable through the VMM's mapping).
+ */
 int pvmm_read_guest(struct pvmm_vm *vm, u64 gpa, void *data, size_t len)
 {
 	void __user *p;
@@ -61,6 +83,16 @@ int pvmm_read_guest(struct pvmm_vm *vm, u64 gpa, void *data, size_t len)
 }
 EXPORT_SYMBOL_GPL(pvmm_read_guest);
 
+/**
+ * pvmm_write_guest() - copy into guest memory
+ * @vm: the VM
+ * @gpa: guest-physical address of the first byte
+ * @data: kernel buffer of @len bytes
+ * @len: bytes to copy; the range must lie inside one memslot
+ *
+ * Context: as pvmm_read_guest().
+ * Return: 0, -EINVAL (empty range) or -EFAULT.
+ */
 int pvmm_write_guest(struct pvmm_vm *vm, u64 gpa, const void *data,
 		     size_t len)
 {
@@ -73,7 +105,19 @@ int pvmm_write_guest(struct pvmm_vm *vm, u64 gpa, const void *data,
 }
 EXPORT_SYMBOL_GPL(pvmm_write_guest);
 
-/* Fill @c with the page of @gpa: 0, or -EFAULT (@c is then empty). */
+/**
+ * pvmm_gpa_cache_fill() - look up the VMM address of a guest page
+ * @vm: the VM
+ * @c: the cache, filled with the page of @gpa
+ * @gpa: any guest-physical address inside the page
+ *
+ * The generation is read before the lookup, so a memslot change that
+ * races with it leaves the cache stale, never wrong. Callers normally
+ * go through pvmm_guest_read_u64() and pvmm_guest_cmpxchg().
+ *
+ * Return: 0, or -EFAULT (the page is outside the memslots or not a user
+ * address; @c is then empty).
+ */
 int pvmm_gpa_cache_fill(struct pvmm_vm *vm, struct pvmm_gpa_cache *c,
 			u64 gpa)
 {
@@ -128,6 +172,13 @@ int pvmm_guest_backing(struct pvmm_vm *vm, u64 gpa, u64 len,
 }
 EXPORT_SYMBOL_GPL(pvmm_guest_backing);
 
+/**
+ * pvmm_gpage_init() - set up an inactive guest record
+ * @gp: the record, owned by a service's per-VM or per-vCPU state
+ * @vm: the VM it belongs to
+ *
+ * Call before any other pvmm_gpage_*() on @gp; it pins nothing.
+ */
 void pvmm_gpage_init(struct pvmm_gpage *gp, struct pvmm_vm *vm)
 {
 	rwlock_init(&gp->lock);
@@ -460,6 +511,15 @@ int pvmm_gpage_enable(struct pvmm_gpage *gp, u64 gpa, u32 len,
 }
 EXPORT_SYMBOL_GPL(pvmm_gpage_enable);
 
+/**
+ * pvmm_gpage_deactivate() - stop using a guest record
+ * @gp: an initialised record, active or not
+ *
+ * Drops the pin, the RLIMIT_MEMLOCK charge and the mapping watch. After
+ * it returns, pvmm_gpage_begin() returns NULL until the next activation.
+ *
+ * Context: process context; takes the VM's record mutex.
+ */
 void pvmm_gpage_deactivate(struct pvmm_gpage *gp)
 {
 	mutex_lock(&gp->vm->gpages_lock);
@@ -488,6 +548,13 @@ void *pvmm_gpage_begin(struct pvmm_gpage *gp, unsigned long *flags)
 }
 EXPORT_SYMBOL_GPL(pvmm_gpage_begin);
 
+/**
+ * pvmm_gpage_end() - end atomic-context access to a record
+ * @gp: the record
+ * @flags: what pvmm_gpage_begin() stored
+ *
+ * Closes every pvmm_gpage_begin(), also one that returned NULL.
+ */
 void pvmm_gpage_end(struct pvmm_gpage *gp, unsigned long flags)
 	__releases(&gp->lock)
 {

@@ -63,9 +63,12 @@ int pvmm_service_register(const struct pvmm_service *svc)
 }
 EXPORT_SYMBOL_GPL(pvmm_service_register);
 
-/*
- * Called from the service's module exit: no VM uses it then, because each
- * VM that enabled it holds a reference on its module.
+/**
+ * pvmm_service_unregister() - take a service away from new VMs
+ * @svc: what pvmm_service_register() was given
+ *
+ * Context: the service's module exit. No VM uses the service then,
+ * because each VM that enabled it holds a reference on its module.
  */
 void pvmm_service_unregister(const struct pvmm_service *svc)
 {

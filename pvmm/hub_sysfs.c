@@ -31,12 +31,26 @@ static void *pvmm_sysfs_obj(struct kobject *kobj)
 	return container_of(kobj, struct pvmm_sysfs_dir, kobj)->obj;
 }
 
+/**
+ * pvmm_sysfs_vm() - the VM of a service's sysfs file
+ * @kobj: the file's directory, as the show() and store() methods get it
+ *
+ * Valid for files of the service's &pvmm_service.vm_attrs group only.
+ * Return: the VM; sysfs keeps it alive while the method runs.
+ */
 struct pvmm_vm *pvmm_sysfs_vm(struct kobject *kobj)
 {
 	return pvmm_sysfs_obj(kobj);
 }
 EXPORT_SYMBOL_GPL(pvmm_sysfs_vm);
 
+/**
+ * pvmm_sysfs_vcpu() - the vCPU of a service's sysfs file
+ * @kobj: the file's directory, as the show() and store() methods get it
+ *
+ * Valid for files of the service's &pvmm_service.vcpu_attrs group only.
+ * Return: the vCPU; sysfs keeps it alive while the method runs.
+ */
 struct pvmm_vcpu *pvmm_sysfs_vcpu(struct kobject *kobj)
 {
 	return pvmm_sysfs_obj(kobj);

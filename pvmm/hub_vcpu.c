@@ -201,6 +201,17 @@ static void pvmm_vcpu_set_task(struct pvmm_vcpu *vcpu, struct task_struct *t)
 	spin_unlock(&vcpu->task_lock);
 }
 
+/**
+ * pvmm_vcpu_lookup_rcu() - another vCPU of the VM, by id
+ * @vm: the VM
+ * @id: the vCPU id a guest call named (any value: it is not trusted)
+ *
+ * For calls that name another vCPU, such as a directed yield.
+ *
+ * Context: under rcu_read_lock(); the vCPU stays valid until it is
+ * dropped, because vCPUs are freed after a grace period.
+ * Return: the vCPU, or NULL when no vCPU has @id.
+ */
 struct pvmm_vcpu *pvmm_vcpu_lookup_rcu(struct pvmm_vm *vm, u32 id)
 {
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "pvmm_vcpu_lookup_rcu");
@@ -208,6 +219,14 @@ struct pvmm_vcpu *pvmm_vcpu_lookup_rcu(struct pvmm_vm *vm, u32 id)
 }
 EXPORT_SYMBOL_GPL(pvmm_vcpu_lookup_rcu);
 
+/**
+ * pvmm_vcpu_task_get() - the thread bound to a vCPU
+ * @vcpu: the vCPU
+ *
+ * Return: the bound thread with a reference the caller drops with
+ * put_task_struct(), or NULL when none is bound or the bound thread has
+ * exec'd or is exiting (it is no VMM thread any more).
+ */
 struct task_struct *pvmm_vcpu_task_get(struct pvmm_vcpu *vcpu)
 {
 	struct task_struct *t;

@@ -26,6 +26,13 @@ find "$tree/tools/testing/selftests/pvmm" -type f -perm -u+x -delete
 find "$dst" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
 	-o -name modules.order \) -delete
 
+# the documentation where the kernel's Sphinx build finds it; the ABI
+# files in a folder of their own, so that one kernel-abi directive takes
+# them all (and the admin-guide's ABI pages still do)
+rm -rf "$tree/Documentation/pvmm" "$tree/Documentation/ABI/testing/pvmm"
+cp -a "$top/Documentation/pvmm" "$tree/Documentation/pvmm"
+cp -a "$top/Documentation/ABI/testing" "$tree/Documentation/ABI/testing/pvmm"
+
 kconfig=$tree/drivers/virt/Kconfig
 if ! grep -q 'drivers/virt/pvmm/Kconfig' "$kconfig"; then
 	# before the closing "endif" of the VIRT_DRIVERS menu

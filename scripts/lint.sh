@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make lint: a W=1 build with sparse (C=2) against 6.1 and against 6.12,
-# and checkpatch --strict over every C file and header. Prints the
+# checkpatch --strict over every C file and header, and the documentation
+# through the kernel's own Sphinx build (scripts/docs.sh). Prints the
 # findings; fails on any.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -39,5 +40,6 @@ if grep -E 'ERROR|WARNING|CHECK' "$log"; then
 	echo "lint: checkpatch --strict has findings"
 	fail=1
 fi
-[ $fail -eq 0 ] && echo "lint: clean (W=1, sparse, checkpatch --strict)"
+scripts/docs.sh || fail=1
+[ $fail -eq 0 ] && echo "lint: clean (W=1, sparse, checkpatch --strict, docs)"
 exit $fail

@@ -190,30 +190,24 @@ struct pvmm_service {
 
 int pvmm_service_register(const struct pvmm_service *svc);
 
-/* The VM or vCPU of a service's sysfs file (@kobj: the file's directory). */
 struct pvmm_vm *pvmm_sysfs_vm(struct kobject *kobj);
 struct pvmm_vcpu *pvmm_sysfs_vcpu(struct kobject *kobj);
 
-/*
- * Another vCPU of the VM, for calls that name one (a directed yield).
- * Call under rcu_read_lock(): the vCPU stays valid until it is dropped.
- */
 struct pvmm_vcpu *pvmm_vcpu_lookup_rcu(struct pvmm_vm *vm, u32 id);
-/* The vCPU's bound thread with a reference (put_task_struct()), or NULL. */
 struct task_struct *pvmm_vcpu_task_get(struct pvmm_vcpu *vcpu);
 void pvmm_service_unregister(const struct pvmm_service *svc);
 
-/*
- * Guest memory by guest-physical address, from the VMM's own threads
- * (a forwarded call or an ioctl). The range must lie in one memslot.
- * Return: 0, -EINVAL (empty range) or -EFAULT.
- */
 int pvmm_read_guest(struct pvmm_vm *vm, u64 gpa, void *data, size_t len);
 int pvmm_write_guest(struct pvmm_vm *vm, u64 gpa, const void *data,
 		     size_t len);
-/*
- * The VMM address of one guest page, reused by the u64 accessors below
- * while the memslots stay the same. Start it with pvmm_gpa_cache_init().
+/**
+ * struct pvmm_gpa_cache - the VMM address of one guest page
+ * @gfn: the guest page frame number
+ * @gen: the VM's memslot generation the lookup saw; -1: empty
+ * @uaddr: the VMM's address of the page
+ *
+ * Reused by the u64 accessors below while the memslots stay the same.
+ * Start it with pvmm_gpa_cache_init().
  */
 struct pvmm_gpa_cache {
 	u64 gfn;
@@ -276,14 +270,16 @@ static inline int pvmm_guest_cmpxchg(struct pvmm_vm *vm,
 	return __try_cmpxchg_user(p, old, new, efault);
 }
 #endif
-/*
- * Call @fn for each memslot (gpa, size) in address order, under SRCU (no
- * sleeping); stops at the first non-zero return and returns it.
- */
 int pvmm_memslots_each(struct pvmm_vm *vm,
 		       int (*fn)(void *priv, u64 gpa, u64 size), void *priv);
 
-/* What holds a guest range: see pvmm_guest_backing(). */
+/**
+ * struct pvmm_backing - what holds a guest range: see pvmm_guest_backing()
+ * @file: the slot's memfd, a reference the caller drops with fput(); NULL
+ *        for a slot without one
+ * @offset: the range's offset in @file
+ * @uaddr: the VMM's address of the range
+ */
 struct pvmm_backing {
 	struct file *file;
 	u64 offset;

@@ -51,22 +51,51 @@
 #define PVMM_CPUID_DOORBELL	0x40000101
 #define PVMM_CPUID_SIG		0x4d4d5650	/* "PVMM" */
 
-/* PVMM_GET_VERSION */
+/**
+ * struct pvmm_version - PVMM_GET_VERSION: the ABI and the host's limits
+ * @abi_version: PVMM_ABI_VERSION of the host's hub
+ * @max_memslots: PVMM_MAX_MEMSLOTS
+ * @max_vcpus: vCPU ids of a VM are below this (module parameter)
+ * @gpa_bits: PVMM_GPA_BITS; guest-physical addresses are below 2^gpa_bits
+ * @services: bit n: service n is loaded on this host (bit 0, the hub,
+ *            always)
+ * @vm_id: this VM's number: vm<id> in sysfs, debugfs and pvmmctl
+ * @pad: 0
+ * @reserved: 0
+ *
+ * Errnos: EFAULT, EIO (the VM file was opened by another process).
+ */
 struct pvmm_version {
 	__u32 abi_version;
 	__u32 max_memslots;
 	__u32 max_vcpus;
 	__u32 gpa_bits;
-	__u64 services;		/* bit n: service n is loaded on this host */
-	__u32 vm_id;		/* this VM: vm<id> in debugfs and sysfs */
+	__u64 services;
+	__u32 vm_id;
 	__u32 pad;
 	__u64 reserved[3];
 };
 
-/* PVMM_SET_MEMSLOT: size 0 deletes the slot, an existing slot is replaced. */
 #define PVMM_MEMSLOT_MEMFD	_BITUL(0)	/* memfd and memfd_offset valid */
 #define PVMM_MEMSLOT_FLAGS	PVMM_MEMSLOT_MEMFD
 
+/**
+ * struct pvmm_memslot - PVMM_SET_MEMSLOT: add, replace or delete a memslot
+ * @slot: 0 to PVMM_MAX_MEMSLOTS - 1; an existing slot is replaced
+ * @flags: PVMM_MEMSLOT_MEMFD, or 0
+ * @guest_phys_addr: page aligned; @guest_phys_addr + @size <= 2^PVMM_GPA_BITS
+ * @size: page aligned; 0 deletes the slot
+ * @userspace_addr: page aligned; the VMM's mapping of the whole slot
+ * @memfd_offset: page aligned; 0 without PVMM_MEMSLOT_MEMFD
+ * @memfd: with PVMM_MEMSLOT_MEMFD, a memfd (a regular file open for
+ *         writing that supports fallocate) at least @memfd_offset + @size
+ *         long, through which ballooned memory is released
+ * @reserved: 0
+ *
+ * Errnos: EINVAL (a field above, or an overflow of any base + size),
+ * EEXIST (the range overlaps another slot, which stays), ENOENT (deleting
+ * a slot that does not exist), EBADF (bad @memfd), EFAULT, ENOMEM, EIO.
+ */
 struct pvmm_memslot {
 	__u32 slot;
 	__u32 flags;
@@ -78,19 +107,29 @@ struct pvmm_memslot {
 	__u32 reserved;
 };
 
-/*
- * PVMM_VCPU_CALL: a guest call forwarded by the vCPU's bound thread.
- * The ioctl fails only for VMM-level errors; the guest's result, a value
- * or a negative errno, comes back in @ret, and what the service asks of
- * the VMM (the PV MMU's flush set) in @out. EAGAIN: the call was preempted
- * with its progress kept in the kernel; issue the same call again.
+/**
+ * struct pvmm_call - PVMM_VCPU_CALL: a guest call, forwarded by the vCPU's
+ * bound thread
+ * @nr: the call number, (service << 8) | function
+ * @flags: 0
+ * @args: the guest's six argument registers
+ * @ret: out: the guest's result, a value or a negative errno
+ * @out: out: what the service asks of the VMM (the PV MMU's flush set);
+ *       0 on input
+ *
+ * The ioctl fails only for VMM-level errors: EAGAIN (a long call used up
+ * its time slice with its progress kept in the kernel; issue the same
+ * call again), EINTR (a signal interrupted a service that waits; issue it
+ * again), ENOTCONN (the vCPU is not bound), EPERM (the caller is not the
+ * bound thread), EINVAL (@flags or @out not 0), EFAULT, EIO (another
+ * process). Everything the guest did wrong comes back in @ret.
  */
 struct pvmm_call {
 	__u32 nr;
-	__u32 flags;		/* must be 0 */
+	__u32 flags;
 	__u64 args[PVMM_CALL_NARGS];
 	__s64 ret;
-	__u64 out[3];		/* must be 0 on input */
+	__u64 out[3];
 };
 
 #define PVMM_IOCTL_MAGIC	0xDF

@@ -36,18 +36,42 @@
 #define PVMM_BALLOON_MAX_STATS	16
 #define PVMM_BALLOON_REPORT_ORDER 9		/* reports: >= 2 MiB, aligned */
 
+/**
+ * struct pvmm_balloon_range - one guest range of an INFLATE, DEFLATE or
+ * REPORT batch
+ * @gpa: guest-physical start, page aligned
+ * @len: bytes, a page multiple, 1 to PVMM_BALLOON_MAX_RANGE
+ *
+ * A batch with a bad range answers -EINVAL and changes nothing.
+ */
 struct pvmm_balloon_range {
-	__u64 gpa;		/* page aligned */
-	__u64 len;		/* bytes, a page multiple */
+	__u64 gpa;
+	__u64 len;
 };
 
-/* Written by the host under the version seqlock of the clock record. */
+/**
+ * struct pvmm_balloon_config - the balloon record in guest memory, at the
+ * address of the guest's CONFIG call
+ * @version: odd while the host writes; the guest reads as it reads a
+ *           pvclock record (retry while odd or changed)
+ * @report_order: REPORT ranges are at least 4 KiB << @report_order long
+ *                and so aligned
+ * @target_pages: the host wants this many 4 KiB pages in the balloon
+ * @ballooned_pages: pages the host counts in the balloon
+ * @notify_irq: the guest interrupt the VMM raises on a new target; 0:
+ *              none, poll the record
+ * @reserved32: 0
+ * @reserved: 0
+ *
+ * Written by the host only. CONFIG answers -EINVAL for an address that is
+ * not 64-byte aligned and -EFAULT for one outside the memslots.
+ */
 struct pvmm_balloon_config {
-	__u32 version;		/* odd while the host writes */
-	__u32 report_order;	/* REPORT ranges: at least 4 KiB << this */
-	__u64 target_pages;	/* the host wants this many 4 KiB pages */
-	__u64 ballooned_pages;	/* pages the host counts in the balloon */
-	__u32 notify_irq;	/* the VMM raises it on a new target; 0: none */
+	__u32 version;
+	__u32 report_order;
+	__u64 target_pages;
+	__u64 ballooned_pages;
+	__u32 notify_irq;
 	__u32 reserved32;
 	__u64 reserved[4];
 };
@@ -63,6 +87,12 @@ struct pvmm_balloon_config {
 #define PVMM_BALLOON_S_CACHES	7	/* disk caches, bytes */
 #define PVMM_BALLOON_S_NR	8
 
+/**
+ * struct pvmm_balloon_stat - one guest memory statistic of a STATS call
+ * @tag: PVMM_BALLOON_S_*; unknown tags are ignored
+ * @pad: 0
+ * @val: its value, in the tag's unit
+ */
 struct pvmm_balloon_stat {
 	__u16 tag;
 	__u16 pad[3];

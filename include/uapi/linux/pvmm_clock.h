@@ -29,19 +29,35 @@
 
 #define PVMM_CLOCK_RECORD_SIZE		64
 
+/**
+ * struct pvmm_clock_record - one vCPU's clock record in guest memory
+ * @version: odd while the host writes; readers retry while it is odd or
+ *           changed across the read
+ * @pad0: 0
+ * @tsc_timestamp: guest TSC at @system_time
+ * @system_time: ns of the guest clock at @tsc_timestamp
+ * @tsc_to_system_mul: TSC ticks to ns, a 32.32 fixed-point multiplier
+ * @tsc_shift: applied to the TSC delta before @tsc_to_system_mul
+ * @flags: PVMM_CLOCK_TSC_STABLE, PVMM_CLOCK_GUEST_STOPPED
+ * @pad: 0
+ * @boot_offset_ns: host CLOCK_BOOTTIME - CLOCK_MONOTONIC
+ * @disruptions: pauses and migrations the VMM reported
+ * @reserved: 0
+ *
+ * The first 32 bytes are struct pvclock_vcpu_time_info; the extension
+ * words follow under the same @version. Written by the host only.
+ */
 struct pvmm_clock_record {
-	/* struct pvclock_vcpu_time_info */
-	__u32 version;		/* odd while the host writes */
+	__u32 version;
 	__u32 pad0;
 	__u64 tsc_timestamp;
-	__u64 system_time;	/* ns of the guest clock at tsc_timestamp */
+	__u64 system_time;
 	__u32 tsc_to_system_mul;
 	__s8 tsc_shift;
 	__u8 flags;
 	__u8 pad[2];
-	/* extension, under the same version */
-	__u64 boot_offset_ns;	/* host CLOCK_BOOTTIME - CLOCK_MONOTONIC */
-	__u64 disruptions;	/* pauses and migrations the VMM reported */
+	__u64 boot_offset_ns;
+	__u64 disruptions;
 	__u64 reserved[2];
 };
 

@@ -38,8 +38,10 @@
 #define PVMM_MMU_ACCESS_USER	_BITULL(1)
 #define PVMM_MMU_ACCESS_EXEC	_BITULL(2)
 
-/*
- * One batch entry. The low 3 bits of @ptr are the command.
+/**
+ * struct pvmm_mmu_update - one entry of a BATCH call
+ * @ptr: the command in the low 3 bits, and its operand
+ * @val: the command's value
  *
  * PT_UPDATE:    @ptr = guest-physical address of an 8-byte entry inside a
  *               page-table frame; @val = its new value.
@@ -47,6 +49,11 @@
  *               entry are kept when it maps the same frame.
  * EXT:          @ptr = (page-aligned guest-physical operand) | op << 3 |
  *               PVMM_MMU_EXT, @val = the op's value.
+ *
+ * A rejected entry's errno (mmu.rst says which check gives which): EINVAL
+ * (a bad command, operand or bit), EFAULT (a frame outside the memslots),
+ * EPERM (a page-table frame mapped writable), EBUSY (a frame of another
+ * type or in use), EOVERFLOW (a count at its limit).
  */
 struct pvmm_mmu_update {
 	__u64 ptr;

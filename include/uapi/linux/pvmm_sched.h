@@ -73,15 +73,28 @@ struct pvmm_sched_info {
 /* steal_rate of 100 % */
 #define PVMM_STEAL_RATE_ONE		65536
 
+/**
+ * struct pvmm_steal_record - one vCPU's steal record in guest memory
+ * @steal: ns the vCPU's thread was runnable but not running, since enable
+ * @version: odd while the host writes; readers retry while it is odd or
+ *           changed across the read
+ * @flags: 0
+ * @preempted: PVMM_VCPU_PREEMPTED while the thread is involuntarily
+ *             descheduled; the guest may clear it
+ * @u8_pad: 0
+ * @steal_rate: recent steal / wall time, PVMM_STEAL_RATE_ONE = 100 %
+ * @pad: 0
+ *
+ * The layout of struct kvm_steal_time; @steal_rate sits in its padding,
+ * under the same @version. Written by the host, but for @preempted.
+ */
 struct pvmm_steal_record {
-	/* struct kvm_steal_time */
-	__u64 steal;		/* ns runnable but not running, since enable */
-	__u32 version;		/* odd while the host writes */
+	__u64 steal;
+	__u32 version;
 	__u32 flags;
-	__u8 preempted;		/* set while involuntarily descheduled */
+	__u8 preempted;
 	__u8 u8_pad[3];
-	/* pvmm, in kvm_steal_time's padding, under the same version */
-	__u32 steal_rate;	/* recent steal / wall time, 65536 = 100 % */
+	__u32 steal_rate;
 	__u32 pad[10];
 };
 
