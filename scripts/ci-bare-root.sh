@@ -15,9 +15,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "ci-bare-root: needs root" >&2; exit 1; }
 dir=${1:-$(mktemp -d /var/tmp/pvmm-bare.XXXXXX)}
-mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-	 grep -v security | head -n1)
-mirror=${mirror:-http://deb.debian.org/debian}
+# shellcheck source=root-run.sh
+. "$top/scripts/root-run.sh"
 
 command -v debootstrap >/dev/null || {
 	apt-get update -q >/dev/null
@@ -32,18 +31,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "ci-bare-root: debootstrap bookworm into $dir from $mirror" >&2
-debootstrap --variant=minbase bookworm "$dir" "$mirror" >/dev/null
-# the same package sources as the host, security updates included
-rm -f "$dir/etc/apt/sources.list"
-cp /etc/apt/sources.list.d/*.sources "$dir/etc/apt/sources.list.d/" 2>/dev/null ||
-	echo "deb $mirror bookworm main" >"$dir/etc/apt/sources.list"
+debian_root bookworm "$dir" 2>&1 | sed 's/^/ci-bare-root: /' >&2
+[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
 mount -t proc proc "$dir/proc"
 mount -t sysfs sysfs "$dir/sys"
 mount --bind /dev "$dir/dev"
 mount -t devpts devpts "$dir/dev/pts" 2>/dev/null || true
 mount -t tmpfs tmpfs "$dir/dev/shm" 2>/dev/null || true
-cp /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
 
 # what a new machine of this kind has, and nothing more
 chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \

@@ -22,9 +22,6 @@ trixie)	kdir=$("$top/scripts/trixie.sh" kdir) ;;
 esac
 kver=$(basename "$(readlink -f "$kdir")"); kver=${kver#linux-headers-}
 mods="pvmm pvmm_balloon pvmm_clock pvmm_mmu pvmm_sched"
-mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-	 grep -v security | head -n1)
-mirror=${mirror:-http://deb.debian.org/debian}
 root=$(mktemp -d /var/tmp/pvmm-dkms-$dist.XXXXXX)
 trap 'rm -rf --one-file-system "$root"' EXIT
 
@@ -41,15 +38,8 @@ check() {
 . "$top/scripts/root-run.sh"
 in_root() { root_run "$root" "$@"; }
 
-echo "dkms-check: debootstrap $dist into $root" >&2
-debootstrap --variant=minbase "$dist" "$root" "$mirror" >/dev/null 2>&1
-check $? "a bare $dist root"
-if [ "$dist" = bookworm ]; then
-	rm -f "$root/etc/apt/sources.list"
-	cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/" 2>/dev/null ||
-		echo "deb $mirror bookworm main" >"$root/etc/apt/sources.list"
-fi
-cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+debian_root "$dist" "$root" 2>&1 | sed 's/^/dkms-check: /' >&2
+check "${PIPESTATUS[0]}" "a bare $dist root"
 cp "$deb" "$root/tmp/"
 # what an operator types: the kernel's headers and the package
 in_root sh -c "apt-get update -q >/dev/null &&

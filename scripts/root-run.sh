@@ -1,10 +1,31 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Sourced by the scripts that work in a Debian root (trixie.sh,
-# dkms-check.sh). root_run ROOT CMD...: CMD in ROOT with proc, sys and dev
-# mounted for it and unmounted after. Not a private mount namespace:
-# inside a chroot (the bare-root check) / is no mount point, and
-# unshare --propagation private fails there.
+# dkms-check.sh, ci-bare-root.sh).
+#
+# debian_root DIST ROOT: a bare root of DIST (debootstrap --variant=minbase)
+# in ROOT, from the Debian mirror this machine's apt uses; a bookworm root
+# gets this machine's package sources, security updates included.
+debian_root() {
+	local dist=$1 r=$2 mirror
+	mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		 grep -v security | head -n1)
+	mirror=${mirror:-http://deb.debian.org/debian}
+	echo "debootstrap $dist into $r from $mirror" >&2
+	debootstrap --variant=minbase "$dist" "$r" "$mirror" >/dev/null || return
+	if [ "$dist" = bookworm ]; then
+		rm -f "$r/etc/apt/sources.list"
+		cp /etc/apt/sources.list.d/*.sources "$r/etc/apt/sources.list.d/" 2>/dev/null ||
+			echo "deb $mirror bookworm main" >"$r/etc/apt/sources.list"
+	fi
+	cp /etc/resolv.conf "$r/etc/resolv.conf" 2>/dev/null || true
+}
+
+# root_run ROOT CMD...: CMD in ROOT with proc, sys and dev mounted for it
+# and unmounted after. Not a private mount namespace: inside a chroot (the
+# bare-root check) / is no mount point, and unshare --propagation private
+# fails there.
 root_run() {
 	local r=$1 rc=0
 	shift

@@ -6,8 +6,11 @@
 # guest in a test VM of each kernel (Debian 12's 6.1, Debian 13's 6.12
 # LTS), and the debug lane (the kselftests and the fuzzer on a 6.1
 # lockdep/KASAN/UBSAN kernel).
-# Ends with "N passed, N failed" over all KUnit, kselftest and fuzzer
-# cases; exits non-zero on any failure.
+# Before the VM lanes, the pvmm-dkms package is installed and removed in a
+# bare bookworm and a bare trixie root, and each lane's test VM loads the
+# modules DKMS built in its root.
+# Ends with "N passed, N failed" over all KUnit, package, kselftest and
+# fuzzer cases; exits non-zero on any failure.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -27,16 +30,35 @@ for lane in 6.1 6.12; do
 	grep -vE '^graft-build:   ' "$logs/graft" | tail -n 20
 done
 
+# The pvmm-dkms package, installed as an operator installs it in a bare
+# root of each Debian release; each lane's test VM then loads the modules
+# DKMS built there (PVMM_VM_MODULES), with modprobe.
+echo "=== the pvmm-dkms package (bare bookworm and trixie roots)"
+pkg=$logs/pkg
+mkdir -p "$pkg"
+deb=$("$top/scripts/dkms-deb.sh" "$pkg" 2>"$logs/dkms-deb") ||
+	{ tail -n 20 "$logs/dkms-deb"; deb=; rc=1; }
+for dist in bookworm trixie; do
+	if [ -n "$deb" ]; then
+		"$top/scripts/dkms-check.sh" $dist "$deb" "$pkg/$dist" 2>&1 |
+			tee "$logs/dkms-$dist"
+		[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	fi
+done
+# a lane whose package did not build loads the modules it builds itself
+pkgmods() { [ -f "$pkg/$1/modules.dep" ] && echo "$pkg/$1"; }
+
 echo "=== KUnit (UML, grafted tree)"
 "$top/scripts/kunit.sh" 2>&1 | tee "$logs/kunit" | grep -E '^\[.*\] (\[|=|Testing)|^kunit:'
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 
 echo "=== kselftests (test VM, Debian 12's 6.1; KVM and the real guest's kernel 6.1)"
-"$top/scripts/vm-run.sh" test 2>&1 | tee "$logs/vm"
+PVMM_VM_MODULES=$(pkgmods bookworm) "$top/scripts/vm-run.sh" test 2>&1 | tee "$logs/vm"
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 
-echo "=== kselftests (test VM, Debian 13's 6.12 LTS and its KVM; the real guest's kernel 6.1)"
-PVMM_LANE=6.12 "$top/scripts/vm-run.sh" test 2>&1 | tee "$logs/vm-6.12"
+echo "=== kselftests (test VM, Debian 13's 6.12 LTS and its KVM; the real guest's kernel 6.12)"
+PVMM_LANE=6.12 PVMM_VM_MODULES=$(pkgmods trixie) "$top/scripts/vm-run.sh" test 2>&1 |
+	tee "$logs/vm-6.12"
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 
 # The debug lane: the same kselftests, then the fuzzer for
@@ -56,6 +78,14 @@ sp=$(count kselftest 1 "$logs/vm"); sf=$(count kselftest 2 "$logs/vm")
 # a suite that printed no count failed as a whole
 [ -n "$kp" ] || { kp=0; kf=$(( ${kf:-0} + 1 )); rc=1; }
 [ -n "$sp" ] || { sp=0; sf=$(( ${sf:-0} + 1 )); rc=1; }
+# the package checks count as cases too; a root that printed no count
+# failed as a whole
+for dist in bookworm trixie; do
+	pp=$(count dkms 1 "$logs/dkms-$dist" 2>/dev/null)
+	pf=$(count dkms 2 "$logs/dkms-$dist" 2>/dev/null)
+	[ -n "$pp" ] || { pp=0; pf=$(( ${pf:-0} + 1 )); rc=1; }
+	sp=$((sp + pp)); sf=$((sf + pf))
+done
 tp=$(count kselftest 1 "$logs/vm-6.12"); tf=$(count kselftest 2 "$logs/vm-6.12")
 [ -n "$tp" ] || { tp=0; tf=$(( ${tf:-0} + 1 )); rc=1; }
 sp=$((sp + tp)); sf=$((sf + tf))

@@ -27,19 +27,16 @@ pkgs="gcc make bc kmod sparse libelf-dev linux-headers-amd64 flex bison libssl-d
 in_root() { root_run "$root" "$@"; }
 
 make_root() {
-	local mirror
 	[ -f "$root/.pvmm-ready" ] && [ "$(cat "$root/.pvmm-ready")" = "$pkgs" ] && return 0
 	[ "$(id -u)" -eq 0 ] || { echo "trixie: needs root to make $root" >&2; exit 1; }
 	if [ ! -x "$root/usr/bin/apt-get" ]; then
 		command -v debootstrap >/dev/null || "$top/scripts/install-deps.sh" >&2
-		mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-			 grep -v security | head -n1)
-		mirror=${mirror:-http://deb.debian.org/debian}
 		rm -rf --one-file-system "$root"
-		echo "trixie: debootstrap trixie into $root from $mirror" >&2
-		debootstrap --variant=minbase trixie "$root" "$mirror" >/dev/null
+		debian_root trixie "$root" 2>&1 | sed 's/^/trixie: /' >&2
+		[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
+	else
+		cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 	fi
-	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 	echo "trixie: installing $pkgs" >&2
 	# shellcheck disable=SC2086
 	in_root sh -c "apt-get update -q >/dev/null &&

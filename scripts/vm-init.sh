@@ -57,13 +57,23 @@ log "1..$(( $(echo $modules | wc -w) * 2 ))"
 # offline, only this CPU runs through the patch.
 cpus=$(ls -d /sys/devices/system/cpu/cpu[1-9]* 2>/dev/null)
 for c in $cpus; do echo 0 >$c/online; done
+# is_package M: the loaded module M is the file the package built, by its
+# build ID (the kernel's copy of its ELF note against vm-run.sh's reading
+# of the file's)
+is_package() {
+	[ "$(od -An -tx1 /sys/module/$1/notes/.note.gnu.build-id 2>/dev/null |
+	     tr -d ' \n')" = "$(sed -n "s/^$1 //p" /lib/pvmm/package.build-id)" ]
+}
 if [ -f "/lib/modules/$(uname -r)/modules.dep" ]; then
 	# The modules the pvmm-dkms package built (scripts/dkms-check.sh),
-	# where depmod put them: modprobe of a service loads the hub first.
-	modprobe pvmm_sched; tap $? "vm: modprobe pvmm_sched (package)"
-	[ -d /sys/module/pvmm ]; tap $? "vm: modprobe pvmm_sched loaded the hub pvmm"
+	# where depmod put them: modprobe of a service loads the hub first,
+	# and what loads is exactly what DKMS built.
+	modprobe pvmm_sched && is_package pvmm_sched
+	tap $? "vm: modprobe pvmm_sched: the package's module"
+	is_package pvmm; tap $? "vm: modprobe pvmm_sched loaded the package's hub pvmm"
 	for m in pvmm_clock pvmm_balloon pvmm_mmu; do
-		modprobe $m; tap $? "vm: modprobe $m (package)"
+		modprobe $m && is_package $m
+		tap $? "vm: modprobe $m: the package's module"
 	done
 	insmod /lib/pvmm/pvmm_test.ko; tap $? "vm: insmod pvmm_test"
 else

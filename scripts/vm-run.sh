@@ -30,7 +30,7 @@
 # PVMM_VM_APPEND (more kernel command line), PVMM_VM_LOGDIR (keep logs),
 # PVMM_LANE (6.1, the default: the host's headers and Debian 12's image; 6.12:
 # Debian 13's headers, compiler and image from scripts/trixie.sh),
-# PVMM_GUEST_LANE (the real guest's kernel: 6.1, the default, or 6.12),
+# PVMM_GUEST_LANE (the real guest's kernel: 6.1 or 6.12, default the lane's),
 # PVMM_GUEST_KERNEL (a guest bzImage to boot instead),
 # PVMM_VM_MODULES (the pvmm-dkms package's modules for this kernel, from
 # scripts/dkms-check.sh: loaded with modprobe instead).
@@ -99,9 +99,8 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/pvmm}
 if [ -z "${PVMM_VM_KERNEL:-}" ] && [ "${PVMM_GUEST:-1}" != 0 ]; then
 	echo "vm-run: the real guest's kernel and initramfs" >&2
 	mkdir -p "$root/guest" "$root/lib/kvm"
-	# The 6.1 guest kernel unless told otherwise (PVMM_GUEST_LANE=6.12):
-	# a 6.12 guest fails two balloon cases still (admin-guide.rst).
-	cp "${PVMM_GUEST_KERNEL:-$(PVMM_GUEST_LANE=${PVMM_GUEST_LANE:-6.1} \
+	# The lane's own guest kernel unless told otherwise (PVMM_GUEST_LANE)
+	cp "${PVMM_GUEST_KERNEL:-$(PVMM_GUEST_LANE=${PVMM_GUEST_LANE:-$lane} \
 		"$top/scripts/guest-kernel.sh")}" "$root/guest/bzImage"
 	"$top/scripts/guest-initramfs.sh" "$root/guest/initrd.gz"
 	# Debian 13 keeps its modules in /usr/lib and xz-compressed
@@ -120,10 +119,16 @@ cp /bin/busybox "$root/bin/busybox"
 cp "$work"/ko/*.ko "$root/lib/pvmm/"
 # The package's modules instead, as DKMS built them for this kernel: the
 # test VM loads those with modprobe (PVMM_VM_MODULES, from dkms-check.sh).
+# Their build IDs (the ELF note's bytes, as the kernel shows them in
+# /sys/module/*/notes) let the VM check that what loads is what DKMS built.
 if [ -n "${PVMM_VM_MODULES:-}" ]; then
 	mkdir -p "$root/lib/modules/$kver/updates/dkms"
 	cp "$PVMM_VM_MODULES"/*.ko "$root/lib/modules/$kver/updates/dkms/"
 	cp "$PVMM_VM_MODULES/modules.dep" "$root/lib/modules/$kver/"
+	for f in "$PVMM_VM_MODULES"/*.ko; do
+		objcopy -O binary --only-section=.note.gnu.build-id "$f" "$work/note"
+		echo "$(basename "$f" .ko) $(od -An -tx1 "$work/note" | tr -d ' \n')"
+	done >"$root/lib/pvmm/package.build-id"
 fi
 cp -a "$ksft" "$root/kselftest"
 cp "$top/tools/pvmm_demo" "$top/tools/pvmmctl" "$top/tools/pvmm_run" "$ksft/pvmm/pvmm_fuzz" \

@@ -120,6 +120,12 @@ static void pvmm_mmu_t_exit(struct kunit *test)
 
 	if (!x)
 		return;
+	/*
+	 * Since 55e8c1b49ac5 ("kunit: Always run cleanup from a test
+	 * kthread", 6.5) exit runs in a kthread of its own: back to CPU 0,
+	 * whose vCPU holds the tree as its base.
+	 */
+	KUNIT_EXPECT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(0)), 0);
 	KUNIT_EXPECT_EQ(test,
 			pvmm_mmu_guest_new_baseptr(page_to_phys(pvmm_mmu_t_home)),
 			0);

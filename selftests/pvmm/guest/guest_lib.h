@@ -275,6 +275,21 @@ static inline void *locked_pages(size_t n, int fill)
 	return p;
 }
 
+/* Drop the clean page cache and reclaimable slab: 0, or -1. */
+static inline int drop_clean_caches(void)
+{
+	static const char path[] = "/proc/sys/vm/drop_caches";
+	int fd = open(path, O_WRONLY);
+	int r;
+
+	if (fd < 0)
+		return -1;
+	sync();
+	r = write(fd, "3", 1) == 1 ? 0 : -1;
+	close(fd);
+	return r;
+}
+
 /* Touch @bytes in a child, which then exits: 0 when it got them all. */
 static inline int child_touches(long long bytes)
 {

@@ -20,17 +20,42 @@
 #include "kselftest_harness.h"
 #include "guest_lib.h"
 
+#define PCP_FRACTION "/proc/sys/vm/percpu_pagelist_high_fraction"
+
+/*
+ * Write @val to the sysctl at @path, its old value into @old: 0, or -1.
+ * Both files are short; @old keeps its newline.
+ */
+static int sysctl_swap(const char *path, const char *val, char *old,
+		       size_t n)
+{
+	FILE *f = fopen(path, "r+");
+	int r = -1;
+
+	if (!f)
+		return -1;
+	if (fgets(old, n, f) && !fseek(f, 0, SEEK_SET) && fputs(val, f) >= 0)
+		r = 0;
+	return fclose(f) || r ? -1 : 0;
+}
+
 /* The test device and the doorbell: port I/O from user space. */
 FIXTURE(mem) {
+	char pcp_fraction[32];	/* to restore, when a case changed it */
 };
 
 FIXTURE_SETUP(mem)
 {
+	self->pcp_fraction[0] = 0;
 	ASSERT_EQ(0, iopl(3));
 }
 
 FIXTURE_TEARDOWN(mem)
 {
+	char now[32];
+
+	if (self->pcp_fraction[0])
+		sysctl_swap(PCP_FRACTION, self->pcp_fraction, now, sizeof(now));
 }
 
 /*
@@ -89,28 +114,50 @@ TEST_F_TIMEOUT(mem, deflate_gives_the_memory_back, 90)
 	       a0 / MIB, a1 / MIB);
 }
 
+/* Pages on the per-CPU free lists, which page reporting cannot see. */
+static long long pcp_bytes(void)
+{
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	long long sum = 0, v;
+	char line[128];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %lld", &v) == 1)
+			sum += v;
+	if (f)
+		fclose(f);
+	return sum * 4096;
+}
+
 /*
  * The balloon holds most of the guest's memory; a program wants more than
- * is free. The OOM notifier hands pages back, and nobody is killed.
+ * is free. The OOM notifier hands pages back, and nobody is killed. What
+ * the kernel can reclaim elsewhere (MemAvailable - MemFree: caches) it
+ * reclaims before it asks the OOM notifier, so the balloon owes the
+ * child the rest; the caches are dropped first to keep that small.
  */
 TEST_F_TIMEOUT(mem, deflate_on_oom_kills_nobody, 180)
 {
 	__s64 want, held, after, kills;
-	long long free;
+	long long free, slack;
 
 	free = mem_value("MemFree:");
 	want = PAGES(free - 48 * MIB);
 	held = balloon_to(want, 60000);
 	ASSERT_EQ(want, held);
+	ASSERT_EQ(0, drop_clean_caches());
 	free = mem_value("MemFree:");
+	slack = mem_value("MemAvailable:") - free;
+	ASSERT_LT(slack, 16 * MIB);
 	kills = proc_value("/proc/vmstat", "oom_kill ");
-	/* 40 MiB more than is free: the balloon must give it */
+	/* 40 MiB more than is free: the balloon must give it, but the slack */
 	EXPECT_EQ(0, child_touches(free + 40 * MIB));
 	after = vm_file(VM_BALLOONED);
 	TH_LOG("balloon %lld -> %lld MiB; the child took %lld MiB with %lld MiB free",
 	       held >> 8, after >> 8, (free + 40 * MIB) / MIB, free / MIB);
+	TH_LOG("reclaimable elsewhere: %lld KiB", slack >> 10);
 	EXPECT_EQ(kills, proc_value("/proc/vmstat", "oom_kill "));
-	EXPECT_LE(after, held - PAGES(40 * MIB));
+	EXPECT_LE(after, held - PAGES(40 * MIB - (slack > 0 ? slack : 0)));
 	EXPECT_EQ(0, balloon_to(0, 60000));
 }
 
@@ -118,13 +165,22 @@ TEST_F_TIMEOUT(mem, deflate_on_oom_kills_nobody, 180)
  * Free page reporting: 128 MiB a program used and freed goes back to
  * the host within 10 s, with no target change: the kernel's page
  * reporting waits 2 s after free memory appears, then reports it in
- * batches of 2 MiB blocks or larger.
+ * batches of 2 MiB blocks or larger. Only blocks whole in the buddy
+ * allocator can be reported, and from 6.7 the per-CPU free lists grow to
+ * take bursts of frees (their high mark tunes itself): the few MiB they
+ * keep hold back blocks for tens of seconds (seen on a 6.12 guest: 110
+ * MiB back after 10 s, 118 after 41 s, with 6 then 1 MiB on the lists).
+ * A guest that wants its freed memory back with the host soon sets
+ * vm.percpu_pagelist_high_fraction, which fixes the lists' size and ends
+ * the tuning (balloon.rst); this test does, as such a guest.
  */
 TEST_F_TIMEOUT(mem, freed_memory_goes_back_to_the_host, 120)
 {
 	__s64 a0, r0, p0, a, r, p, t0, t = 0;
 
 	ASSERT_EQ(0, balloon_to(0, 60000));
+	ASSERT_EQ(0, sysctl_swap(PCP_FRACTION, "100000", self->pcp_fraction,
+				 sizeof(self->pcp_fraction)));
 	reporting_settles();
 	ASSERT_EQ(0, host(TEST_MEMFD_FILL, 0));
 	mem_snapshot(&a0, &r0, &p0);
@@ -135,8 +191,8 @@ TEST_F_TIMEOUT(mem, freed_memory_goes_back_to_the_host, 120)
 		mem_snapshot(&a, &r, &p);
 		t = mono_ns(CLOCK_MONOTONIC) - t0;
 	} while (a0 - a < 128 * MIB * 9 / 10 && t < 10000000000LL);
-	TH_LOG("memfd -%lld MiB in %.1f s; reported %lld MiB",
-	       (a0 - a) / MIB, t / 1e9, (p - p0) / MIB);
+	TH_LOG("memfd -%lld MiB in %.1f s; reported %lld MiB; %lld KiB on the per-CPU lists",
+	       (a0 - a) / MIB, t / 1e9, (p - p0) / MIB, pcp_bytes() >> 10);
 	EXPECT_GE(a0 - a, 128 * MIB * 9 / 10);
 	/* a reported page the guest used again is host memory again */
 	EXPECT_LE(a0 - a, p - p0);

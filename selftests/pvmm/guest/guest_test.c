@@ -523,7 +523,12 @@ TEST_F_TIMEOUT(guest, vcpu_is_preempted_when_host_preempts, 60)
 	ASSERT_LE(0, alone * shared * idle);
 	EXPECT_LT(0.10, shared);
 	EXPECT_LT(alone + 0.05, shared);
-	EXPECT_GT(0.05, idle);
+	/*
+	 * The idle vCPU, the control: the guest reads what the host saw of
+	 * its thread (seen: 6.7 % preempted on the host, 5.9 % read).
+	 */
+	EXPECT_GT(h_idle + 0.05, idle);
+	EXPECT_LT(idle + 0.10, shared);
 }
 
 /* The mean number of @n spinners on @cpu over @ms, sampled every 20 ms. */
