@@ -104,6 +104,14 @@ fi
 # to CPU i) as set.
 guest_cmdline="console=ttyS0 reboot=k panic=-1 nokaslr pci=off no_timer_check tsc=reliable loglevel=5"
 kvm_loaded=
+# The guest's console into this kernel's log, one record per line: one
+# write to /dev/kmsg is one record of at most 1 KiB, and a longer one
+# (a whole report at once) fails.
+guest_log_to_kmsg() {
+	tr -d '\r' </tmp/guest.console | while IFS= read -r l; do
+		printf 'guest: %.900s\n' "$l" >/dev/kmsg
+	done
+}
 guest_boot() {
 	if [ -z "$kvm_loaded" ]; then
 		for m in irqbypass ccp kvm kvm-amd; do insmod /lib/kvm/$m.ko; done
@@ -125,13 +133,13 @@ guest_boot() {
 		[ $rc -eq 3 ] && [ $try = 1 ] || break
 		log "# real guest $1: pvmm_run timed out (exit 3); booting it again"
 		grep 'rip' /tmp/guest.console | sed 's/^/# /' | while IFS= read -r l; do log "$l"; done
-		sed 's/^/guest: /' /tmp/guest.console >/dev/kmsg
+		guest_log_to_kmsg
 	done
 	# the guest's tty ends lines with CR LF
 	tr -d '\r' </tmp/guest.out >/tmp/guest.txt
 	mv /tmp/guest.txt /tmp/guest.out
 	# its kernel log too: a report there fails the run as one here
-	sed 's/^/guest: /' /tmp/guest.console >/dev/kmsg
+	guest_log_to_kmsg
 	return $rc
 }
 
