@@ -10,7 +10,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$(cd "${1:-$top}" && pwd)
 need=()
-for p in debhelper dh-dkms dpkg-dev rsync; do
+for p in build-essential debhelper dh-dkms dpkg-dev rsync; do
 	dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
