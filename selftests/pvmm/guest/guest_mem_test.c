@@ -152,7 +152,8 @@ TEST_F_TIMEOUT(mem, deflate_on_oom_kills_nobody, 180)
 	slack = mem_value("MemAvailable:") - free;
 	/* free pages MemFree does not count: on the per-CPU lists */
 	slack = (slack > 0 ? slack : 0) + pcp_bytes();
-	ASSERT_LT(slack, 16 * MIB);
+	/* seen: 0.7 MiB on 6.1, 14 MiB on 6.12; the balloon owes 16 or more */
+	ASSERT_LT(slack, 24 * MIB);
 	kills = proc_value("/proc/vmstat", "oom_kill ");
 	/* 40 MiB more than is free: the balloon must give it, but the slack */
 	EXPECT_EQ(0, child_touches(free + 40 * MIB));
