@@ -61,8 +61,9 @@ for c in $cpus; do echo 0 >$c/online; done
 # build ID (the kernel's copy of its ELF note against vm-run.sh's reading
 # of the file's)
 is_package() {
-	[ "$(od -An -tx1 /sys/module/$1/notes/.note.gnu.build-id 2>/dev/null |
-	     tr -d ' \n')" = "$(sed -n "s/^$1 //p" /lib/pvmm/package.build-id)" ]
+	id=$(sed -n "s/^$1 //p" /lib/pvmm/package.build-id)
+	[ -n "$id" ] && [ "$(od -An -tx1 /sys/module/$1/notes/.note.gnu.build-id \
+		2>/dev/null | tr -d ' \n')" = "$id" ]
 }
 if [ -f "/lib/modules/$(uname -r)/modules.dep" ]; then
 	# The modules the pvmm-dkms package built (scripts/dkms-check.sh),
