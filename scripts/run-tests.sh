@@ -19,6 +19,9 @@ cd "$top"
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 rc=0
+# Each VM lane's kernel log and results of the last run stay here, so that
+# a failed run can be read after it ends.
+keep=${PVMM_CACHE:-$HOME/.cache/pvmm}/logs
 
 echo "=== lint (W=1, sparse, checkpatch --strict)"
 "$top/scripts/lint.sh" >"$logs/lint" 2>&1 || rc=1
@@ -53,11 +56,13 @@ echo "=== KUnit (UML, grafted tree)"
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 
 echo "=== kselftests (test VM, Debian 12's 6.1; KVM and the real guest's kernel 6.1)"
-PVMM_VM_MODULES=$(pkgmods bookworm) "$top/scripts/vm-run.sh" test 2>&1 | tee "$logs/vm"
+PVMM_VM_LOGDIR=$keep/6.1 PVMM_VM_MODULES=$(pkgmods bookworm) \
+	"$top/scripts/vm-run.sh" test 2>&1 | tee "$logs/vm"
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 
 echo "=== kselftests (test VM, Debian 13's 6.12 LTS and its KVM; the real guest's kernel 6.12)"
-PVMM_LANE=6.12 PVMM_VM_MODULES=$(pkgmods trixie) "$top/scripts/vm-run.sh" test 2>&1 |
+PVMM_LANE=6.12 PVMM_VM_LOGDIR=$keep/6.12 PVMM_VM_MODULES=$(pkgmods trixie) \
+	"$top/scripts/vm-run.sh" test 2>&1 |
 	tee "$logs/vm-6.12"
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 
@@ -67,6 +72,7 @@ PVMM_LANE=6.12 PVMM_VM_MODULES=$(pkgmods trixie) "$top/scripts/vm-run.sh" test 2
 # PVMM_DEBUG_LANE=0 skips it (a quick local run).
 if [ "${PVMM_DEBUG_LANE:-1}" != 0 ]; then
 	echo "=== kselftests and fuzzer on the debug kernel (lockdep, KASAN, UBSAN, DEBUG_OBJECTS)"
+	PVMM_VM_LOGDIR=$keep/debug \
 	PVMM_VM_APPEND="pvmm_fuzz=${PVMM_FUZZ_SECONDS:-300} pvmm_fuzz_seed=${PVMM_FUZZ_SEED:-1} ${PVMM_VM_APPEND:-}" \
 		"$top/scripts/vm-run-debug.sh" test 2>&1 | tee "$logs/vm-debug"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
@@ -98,5 +104,18 @@ skips() { sed -nE 's/^(kselftest|kunit): .*, ([0-9]+) skipped$/\2/p' "$1" 2>/dev
 ss=$(( $(skips "$logs/kunit" || true) + $(skips "$logs/vm" || true) + \
 	$(skips "$logs/vm-6.12" || true) + 0 ))
 [ "${PVMM_DEBUG_LANE:-1}" = 0 ] || ss=$(( ss + $(skips "$logs/vm-debug" || true) + 0 ))
+# The failures again, each with its assertion messages, where the end of
+# a long log shows them.
+for f in kunit dkms-bookworm dkms-trixie vm vm-6.12 vm-debug; do
+	[ -f "$logs/$f" ] || continue
+	grep -E '^vm-run: (failed: |[0-9]+ |qemu|the VM did|the kernel log has|the last test)|^not ok [0-9]+ dkms|^\[.*\] \[FAILED\]' "$logs/$f" |
+		sed "s|^|failures ($f): |"
+	sed -nE 's/^vm-run: failed: (# )?not ok [0-9]+ [^ ]*\.([a-z0-9_]+)$/\2/p' "$logs/$f" |
+		sort -u | while read -r name; do
+			grep -E "^(# )+[a-z_]+\.c:[0-9]+:$name:" "$logs/$f" |
+				sed "s|^|failures ($f): |"
+		done
+done
+[ $rc -eq 0 ] || echo "the VM lanes' logs: $keep/{6.1,6.12,debug}"
 echo "$((kp + sp)) passed, $((kf + sf)) failed, $ss skipped"
 exit $rc
