@@ -132,7 +132,7 @@ if [ -n "${PVMM_VM_MODULES:-}" ]; then
 fi
 cp -a "$ksft" "$root/kselftest"
 cp "$top/tools/pvmm_demo" "$top/tools/pvmmctl" "$top/tools/pvmm_run" "$ksft/pvmm/pvmm_fuzz" \
-	"$ksft/pvmm/pvmm_as_user" "$root/bin/"
+	"$ksft/pvmm/pvmm_as_user" "$ksft/pvmm/kvm_keys_hold" "$root/bin/"
 cp "$top/scripts/vm-init.sh" "$root/init"
 printf '%s\n' "${PVMM_VM_CMD:-true}" >"$root/cmd.sh"
 chmod +x "$root/init"
