@@ -13,6 +13,7 @@
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
+#include <pvmm/compat_v6_1_v6_12.h>
 
 #include "sched_host.h"
 #include "sched_trace.h"
@@ -62,8 +63,11 @@ void pvmm_sched_sched_out(struct pvmm_vcpu *vcpu,
 	struct pvmm_steal_record *r;
 	unsigned long flags;
 
-	/* Still on the run queue: preempted, not blocked or halted. */
-	if (!READ_ONCE(current->on_rq))
+	/*
+	 * Still wanting to run: preempted, not blocked or halted. On 6.12 a
+	 * thread that blocked can stay queued a while (delayed dequeue).
+	 */
+	if (!pvmm_task_is_runnable(current))
 		return;
 	WRITE_ONCE(sv->preempted, true);
 	r = pvmm_gpage_begin(&sv->rec, &flags);

@@ -10,6 +10,7 @@
 
 #include <linux/eventfd.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 
 /*
  * 6.3, "mm: introduce vma->vm_flags wrapper functions": vm_flags became
@@ -69,6 +70,22 @@ static inline void pvmm_eventfd_signal(struct eventfd_ctx *ctx)
 	eventfd_signal(ctx);
 #else
 	eventfd_signal(ctx, 1);
+#endif
+}
+
+/*
+ * 6.12, "sched/fair: Implement delayed dequeue": a fair task that blocks
+ * with negative lag stays queued, p->on_rq set and p->se.sched_delayed
+ * marking it, until that lag is spent. "sched: Fix external p->on_rq
+ * users" added task_is_runnable() for those who ask whether a task wants
+ * to run, KVM's kvm_sched_out() among them; before 6.12, on_rq says it.
+ */
+static inline bool pvmm_task_is_runnable(struct task_struct *p)
+{
+#ifdef PVMM_HAVE_TASK_IS_RUNNABLE
+	return task_is_runnable(p);
+#else
+	return READ_ONCE(p->on_rq);
 #endif
 }
 
