@@ -106,9 +106,9 @@ ss=$(( $(skips "$logs/kunit" || true) + $(skips "$logs/vm" || true) + \
 [ "${PVMM_DEBUG_LANE:-1}" = 0 ] || ss=$(( ss + $(skips "$logs/vm-debug" || true) + 0 ))
 # The failures again, each with its assertion messages, where the end of
 # a long log shows them.
-for f in kunit dkms-bookworm dkms-trixie vm vm-6.12 vm-debug; do
+[ $rc -eq 0 ] || for f in kunit dkms-bookworm dkms-trixie vm vm-6.12 vm-debug; do
 	[ -f "$logs/$f" ] || continue
-	grep -E '^vm-run: (failed: |[0-9]+ |qemu|the VM did|the kernel log has|the last test)|^not ok [0-9]+ dkms|^\[.*\] \[FAILED\]' "$logs/$f" |
+	grep -E '^vm-run: (failed: |[0-9]+ |qemu exited|the VM did not finish|the kernel log has|the last test)|^not ok [0-9]+ dkms|^\[.*\] \[FAILED\]' "$logs/$f" |
 		sed "s|^|failures ($f): |"
 	sed -nE 's/^vm-run: failed: (# )?not ok [0-9]+ [^ ]*\.([a-z0-9_]+)$/\2/p' "$logs/$f" |
 		sort -u | while read -r name; do
