@@ -416,8 +416,11 @@ TEST_F_TIMEOUT(sched, blocked_beside_a_hog_is_not_preempted, 60)
 	       b.rounds, asleep, both, running_set);
 	ASSERT_LT(100, b.rounds);
 	ASSERT_LT(1000, asleep);
-	/* the hog does preempt it while it runs: the flag works */
-	EXPECT_LT(0, running_set);
+	/*
+	 * Whether the hog preempts it while it runs is the kernel's choice
+	 * (6.1's wakeup credit often lets it run its 2 ms out): the flag
+	 * being set then is preempted_while_runnable's to test.
+	 */
 	EXPECT_GT(asleep / 20, both);
 }
 
