@@ -76,7 +76,7 @@ static inline void pvmm_eventfd_signal(struct eventfd_ctx *ctx)
 /*
  * 6.12, "sched/fair: Implement delayed dequeue": a fair task that blocks
  * with negative lag stays queued, p->on_rq set and p->se.sched_delayed
- * marking it, until that lag is spent. "sched: Fix external p->on_rq
+ * marking it, until that lag is spent. "sched/fair: Fix external p->on_rq
  * users" added task_is_runnable() for those who ask whether a task wants
  * to run, KVM's kvm_sched_out() among them; before 6.12, on_rq says it.
  */
