@@ -8,7 +8,8 @@ kernel symbol, found in SYSTEM_MAP (the kernel runs with nokaslr) and in
 MODULE_SYMS (the modules' lines of /proc/kallsyms, written by the VM's
 init). The same RIP three times is a vCPU that does not move; RIPs that
 change inside one function are a loop there. Each line also says whether
-the vCPU runs user code, has interrupts off or is halted.
+the vCPU runs user code, has interrupts off or is halted. Then each
+vCPU's local APIC: the IPIs pending at it and those in service.
 """
 import bisect
 import re
@@ -84,6 +85,17 @@ def main():
                 "" if int(rfl, 16) & 0x200 else " irqs-off",
                 " halted" if hlt == "1" else ""))
         time.sleep(1)
+    # Each local APIC's pending and in-service vectors: a vCPU spinning
+    # with interrupts on for a call-function IPI (0xfb) that is in no
+    # IRR was sent an IPI the emulator lost.
+    for cpu in re.findall(r"CPU#(\d+)", regs):
+        try:
+            lapic = monitor(mon, "info lapic %s" % cpu)
+        except OSError:
+            break
+        keep = [" ".join(l.split()) for l in lapic.splitlines()
+                if l.startswith(("ICR", "ISR", "IRR", "APR"))]
+        print("vm-stuck: cpu%s lapic: %s" % (cpu, "; ".join(keep)))
     # the last sample in full, without the monitor's echo of the command
     print(regs[regs.find("CPU#"):].replace("(qemu)", "").rstrip())
 

@@ -132,6 +132,7 @@ static struct {
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
 	bool paused;
+	int vcpus_done;			/* under pause_lock */
 	unsigned long flush_sets;
 	bool has_clock;
 	bool test_device;
@@ -680,6 +681,24 @@ static void set_boot_regs(struct vcpu *v, uint32_t entry)
 		die("KVM_SET_REGS");
 }
 
+/*
+ * A vCPU thread that is done waits here for the process to end rather
+ * than returning. Threads that return free their stacks one by one, and
+ * each such madvise() flushes the TLBs of the CPUs the others still run
+ * on: in the test VM, two of them doing so at once each waited for
+ * ever on the other's flush (real-guest.rst). exit() ends them together,
+ * and the address space goes once.
+ */
+static void *vcpu_done(void)
+{
+	pthread_mutex_lock(&vmm.pause_lock);
+	vmm.vcpus_done++;
+	pthread_cond_broadcast(&vmm.pause_cond);
+	for (;;)
+		pthread_cond_wait(&vmm.pause_cond, &vmm.pause_lock);
+	return NULL;
+}
+
 static void *vcpu_thread(void *p)
 {
 	struct vcpu *v = p;
@@ -704,10 +723,10 @@ static void *vcpu_thread(void *p)
 		fprintf(stderr, "pvmm_run: vcpu%d: PVMM_VCPU_BIND: %s\n", v->id,
 			strerror(errno));
 		stop(1);
-		return NULL;
+		return vcpu_done();
 	}
 	vcpu_loop(v);
-	return NULL;
+	return vcpu_done();
 }
 
 /* --- the guest's memory: zero page, kernel, initrd, MP table --- */
@@ -1166,9 +1185,9 @@ int main(int argc, char **argv)
 	}
 	pthread_mutex_lock(&vmm.pause_lock);
 	pthread_cond_broadcast(&vmm.pause_cond);
+	while (vmm.vcpus_done < vmm.nr_vcpus)
+		pthread_cond_wait(&vmm.pause_cond, &vmm.pause_lock);
 	pthread_mutex_unlock(&vmm.pause_lock);
-	for (int i = 0; i < vmm.nr_vcpus; i++)
-		pthread_join(vmm.vcpus[i].thread, NULL);
 	for (int i = 0; i < vmm.nr_vcpus; i++)
 		fprintf(stderr, "pvmm_run: vcpu%d: %lu pvmm calls, %lu continued\n",
 			i, vmm.vcpus[i].calls, vmm.vcpus[i].again);
